@@ -1,0 +1,88 @@
+import Foundation
+
+/// How text is cleaned on the way in, so that the same person typed twice looks the same:
+/// full-width characters folded (ＡＢＣ１２３ → ABC123, as Chinese input methods produce),
+/// whitespace trimmed and collapsed, e-mails lower-cased, phones in E.164.
+public enum Normalise {
+    /// NFKC folds full-width Latin letters, digits and punctuation to ASCII and leaves
+    /// Chinese characters alone; then runs of whitespace (including the ideographic
+    /// space U+3000) become one space.
+    public static func name(_ raw: String) -> String {
+        let folded = raw.precomposedStringWithCompatibilityMapping
+        return folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    /// Lower-cased, folded e-mail; nil if it is not plausibly an address (one @, a dot in
+    /// the domain, no spaces). Deliverability is for the mail server to say, not us.
+    public static func email(_ raw: String) -> String? {
+        let value = name(raw).lowercased()
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !value.contains(" "),
+              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              !parts[1].contains("..") else { return nil }
+        return value
+    }
+
+    /// E.164 (`+8613812345678`). Numbers without a country code get `defaultCountryCode`
+    /// (86 unless configured); a leading trunk 0 is dropped for them; `00` means `+`.
+    /// Nil when the digits cannot be a phone number (E.164 allows 8 to 15 digits).
+    public static func phone(_ raw: String, defaultCountryCode: String = "86") -> String? {
+        let folded = name(raw)
+        var international = false
+        var digits = ""
+        for (index, ch) in folded.enumerated() {
+            if ch == "+" && index == 0 { international = true; continue }
+            if ch.isASCII && ch.isNumber { digits.append(ch); continue }
+            if " -().".contains(ch) { continue }
+            return nil
+        }
+        if !international && digits.hasPrefix("00") {
+            international = true
+            digits.removeFirst(2)
+        }
+        if !international {
+            if digits.hasPrefix("0") { digits.removeFirst() }
+            digits = defaultCountryCode + digits
+        }
+        guard (8...15).contains(digits.count), digits.first != "0" else { return nil }
+        return "+" + digits
+    }
+
+    /// The form search compares against: folded, lower-cased, without spaces, so that
+    /// "张 伟", "张伟" and "ＺＨＡＮＧ" all meet their query.
+    public static func searchKey(_ raw: String) -> String {
+        name(raw).lowercased().filter { !$0.isWhitespace }
+    }
+}
+
+/// The n-grams a customer is indexed under: every single character and every pair of
+/// neighbouring characters of each searchable value. A one-character query (张) looks
+/// up its unigram, a longer one (张伟, smith) all its bigrams, then the candidates are
+/// confirmed by substring; this finds Chinese names by any substring without a
+/// tokenizer, on SQLite and PostgreSQL alike.
+public enum SearchGrams {
+    public static func grams(of values: [String]) -> Set<String> {
+        var result = Set<String>()
+        for value in values {
+            let chars = Array(Normalise.searchKey(value))
+            for (i, c) in chars.enumerated() {
+                result.insert(String(c))
+                if i + 1 < chars.count { result.insert(String([c, chars[i + 1]])) }
+            }
+        }
+        return result
+    }
+
+    /// The grams that must all be present for `query` to be a substring of a value.
+    public static func queryGrams(_ query: String) -> [String] {
+        let chars = Array(Normalise.searchKey(query))
+        if chars.count == 1 { return [String(chars[0])] }
+        var seen = Set<String>()
+        var result: [String] = []
+        for i in 0..<max(chars.count - 1, 0) {
+            let g = String([chars[i], chars[i + 1]])
+            if seen.insert(g).inserted { result.append(g) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import PostgresNIO
+import SQLiteKit
+import SQLKit
+
+/// The SQL dialects the store speaks. Almost all SQL is shared; the few differences
+/// (identity columns, row locks, bulk settings) are asked of this value in one place each.
+public enum Dialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// Where the data lives: the single SQLite file that needs no set-up, or PostgreSQL.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// `postgres://…` (or `postgresql://…`) is PostgreSQL; anything else is a SQLite file path.
+    public init(_ text: String) {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { self = .postgres(url: text) }
+        else { self = .sqlite(path: text) }
+    }
+
+    /// The URL with its password hidden, safe for logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let url):
+            guard var c = URLComponents(string: url) else { return "postgres://…" }
+            if c.password != nil { c.password = "***" }
+            return c.string ?? "postgres://…"
+        }
+    }
+}
+
+/// A database the repositories run on. Reads may run concurrently; each write runs in one
+/// transaction (`BEGIN IMMEDIATE` on SQLite, where writes are serialised on one connection).
+public protocol StoreDatabase: Sendable {
+    var dialect: Dialect { get }
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs until cancelled (PostgreSQL's pool needs a running task); returns at once for SQLite.
+    func run() async
+    func close() async
+}
+
+extension StoreDatabase {
+    /// Opens the database at `location`. For PostgreSQL the returned value's `run()` must be running.
+    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger) async throws -> any StoreDatabase {
+        switch location {
+        case .sqlite(let path): return try await SQLiteStoreDatabase(path: path, readers: readers, logger: logger)
+        case .postgres(let url): return try PostgresStoreDatabase(url: url, logger: logger)
+        }
+    }
+}
+
+/// SQLite in WAL mode: one writer connection (writes are serialised, so `BEGIN IMMEDIATE`
+/// never waits on another writer of ours) and a few reader connections that read a
+/// consistent snapshot while the writer works.
+public final class SQLiteStoreDatabase: StoreDatabase {
+    public let dialect = Dialect.sqlite
+    public let path: String
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let writerGate = AsyncSemaphore(permits: 1)
+    private let readerPool: ConnectionPool<SQLiteConnection>
+    private let logger: Logger
+
+    public init(path: String, readers readerCount: Int = 4, logger: Logger) async throws {
+        self.path = path
+        self.logger = logger
+        writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+                       "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"] {
+            try await writer.sql().raw(SQLQueryString(pragma)).run()
+        }
+        var opened: [SQLiteConnection] = []
+        for _ in 0..<max(1, readerCount) {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-32768",
+                           "PRAGMA temp_store=MEMORY", "PRAGMA query_only=ON"] {
+                try await reader.sql().raw(SQLQueryString(pragma)).run()
+            }
+            opened.append(reader)
+        }
+        readers = opened
+        readerPool = ConnectionPool(opened)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await readerPool.with { try await body($0.sql()) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writerGate.with {
+            let db = writer.sql()
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                do { try await db.raw("ROLLBACK").run() } catch {
+                    logger.error("rollback failed", metadata: ["error": "\(error)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on the writer connection outside any transaction (for VACUUM, backups and
+    /// bulk loads that manage their own transactions), still serialised with other writes.
+    public func withWriterConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await writerGate.with { try await body(writer) }
+    }
+
+    public func run() async {}
+
+    public func close() async {
+        for c in readers + [writer] { try? await c.close() }
+    }
+}
+
+/// PostgreSQL through PostgresNIO's `PostgresClient` pool.
+public final class PostgresStoreDatabase: StoreDatabase {
+    public let dialect = Dialect.postgres
+    public let client: PostgresClient
+    private let logger: Logger
+
+    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+        guard let c = URLComponents(string: url), let host = c.host else {
+            throw StoreError.configuration("not a PostgreSQL URL: \(DatabaseLocation.postgres(url: url))")
+        }
+        let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
+        let sslmode = c.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS = sslmode == "disable" ? .disable : .prefer(.makeClientConfiguration())
+        var config = PostgresClient.Configuration(
+            host: host, port: c.port ?? 5432, username: c.user ?? "postgres",
+            password: c.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        config.options.maximumConnections = maxConnections
+        // `?search_path=name` keeps one product's tables in their own schema (tests use a schema each).
+        if let path = c.queryItems?.first(where: { $0.name == "search_path" })?.value {
+            config.options.additionalStartupParameters = [("search_path", path)]
+        }
+        client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection.sql()) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let db = connection.sql()
+            try await db.raw("BEGIN").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                do { try await db.raw("ROLLBACK").run() } catch {
+                    logger.error("rollback failed", metadata: ["error": "\(error)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func run() async { await client.run() }
+    public func close() async {}
+}
+
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case configuration(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let s): return s
+        case .corrupt(let s): return "stored data is not as expected: \(s)"
+        }
+    }
+}
+
+/// A counting semaphore for async code: at most `permits` bodies run at once, the rest
+/// wait in arrival order. Serialises SQLite writes without blocking threads.
+public actor AsyncSemaphore {
+    private var permits: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(permits: Int) { self.permits = permits }
+
+    public func acquire() async {
+        if permits > 0 { permits -= 1; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    public func release() {
+        if waiters.isEmpty { permits += 1 } else { waiters.removeFirst().resume() }
+    }
+
+    public nonisolated func with<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let result = try await body()
+            await release()
+            return result
+        } catch {
+            await release()
+            throw error
+        }
+    }
+}
+
+/// Hands out one of a fixed set of connections per call, waiting when all are in use.
+final class ConnectionPool<Connection: Sendable>: Sendable {
+    private let connections: [Connection]
+    private let free: FreeList
+
+    init(_ connections: [Connection]) {
+        self.connections = connections
+        free = FreeList(Array(connections.indices))
+    }
+
+    func with<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
+        let index = await free.take()
+        do {
+            let result = try await body(connections[index])
+            await free.put(index)
+            return result
+        } catch {
+            await free.put(index)
+            throw error
+        }
+    }
+
+    actor FreeList {
+        private var indices: [Int]
+        private var waiters: [CheckedContinuation<Int, Never>] = []
+        init(_ indices: [Int]) { self.indices = indices }
+        func take() async -> Int {
+            if let i = indices.popLast() { return i }
+            return await withCheckedContinuation { waiters.append($0) }
+        }
+        func put(_ index: Int) {
+            if waiters.isEmpty { indices.append(index) } else { waiters.removeFirst().resume(returning: index) }
+        }
+    }
+}

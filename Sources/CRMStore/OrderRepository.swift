@@ -1,0 +1,259 @@
+import CRMCore
+import Foundation
+import SQLKit
+
+/// Orders and their lines. Each write recomputes the customer's purchase summary in the
+/// same transaction, from that customer's orders alone, so the summary is exact after
+/// every commit and analytics read one row per customer instead of every order.
+public struct OrderRepository: Sendable {
+    let database: any StoreDatabase
+
+    public init(database: any StoreDatabase) { self.database = database }
+
+    static let entity = "order"
+
+    public func create(_ input: OrderInput, by actor: Actor, now: Date = Date()) async throws -> Order {
+        let clean = try input.validated()
+        let dialect = database.dialect
+        return try await database.write { db in
+            let owner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
+            try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
+            try await Self.checkProducts(db, clean.lines)
+            if let ext = clean.externalID, try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first() != nil {
+                throw DomainError.invalid("/externalID", "is already used by another order")
+            }
+            let stamp = Instant.format(now)
+            let totals = OrderTotals(lines: clean.lines)
+            guard let row = try await db.raw("""
+                INSERT INTO orders (customer_id, order_date, channel, currency, revenue, cost, promotion_revenue, external_id,
+                                    created_at, updated_at, version)
+                VALUES (\(bind: clean.customerID.rawValue), \(bind: clean.orderDate.description), \(bind: clean.channel),
+                        \(bind: clean.currency.code), \(bind: totals.revenue), \(bind: totals.cost), \(bind: totals.promotionRevenue),
+                        \(bind: clean.externalID), \(bind: stamp), \(bind: stamp), 1)
+                RETURNING id
+                """).first() else { throw StoreError.corrupt("insert returned no id") }
+            let id = Order.ID(try row.decode(column: "id", as: Int64.self))
+            try await Self.insertLines(db, id, clean.lines)
+            try await PurchaseSummaries.recompute(db, clean.customerID)
+            let order = try await Self.fetch(db, id)!
+            try await AuditLog.append(db, actor: actor, action: .create, entity: Self.entity, entityID: "\(id)",
+                                      changes: FieldChange.diff(nil as Order?, order), at: now)
+            return order
+        }
+    }
+
+    /// Replaces the order (lines included) if `version` is current; both the old and the
+    /// new customer's summaries are recomputed when the order moves between customers.
+    public func update(_ id: Order.ID, with input: OrderInput, ifVersion version: Int64, by actor: Actor, now: Date = Date()) async throws -> Order {
+        let clean = try input.validated()
+        let dialect = database.dialect
+        return try await database.write { db in
+            guard let current = try await Self.fetch(db, id) else { throw DomainError.notFound(entity: Self.entity, id: "\(id)") }
+            let oldOwner = try await Self.lockCustomer(db, current.customerID, dialect: dialect, pointer: "/customerID")
+            try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: oldOwner))
+            if clean.customerID != current.customerID {
+                let newOwner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
+                try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: newOwner))
+            }
+            guard current.version == version else { throw DomainError.staleVersion(entity: Self.entity, id: "\(id)", current: current.version) }
+            try await Self.checkProducts(db, clean.lines)
+            if let ext = clean.externalID,
+               let other = try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first(),
+               try other.decode(column: "id", as: Int64.self) != id.rawValue {
+                throw DomainError.invalid("/externalID", "is already used by another order")
+            }
+            let totals = OrderTotals(lines: clean.lines)
+            try await db.raw("""
+                UPDATE orders SET customer_id = \(bind: clean.customerID.rawValue), order_date = \(bind: clean.orderDate.description),
+                    channel = \(bind: clean.channel), currency = \(bind: clean.currency.code), revenue = \(bind: totals.revenue),
+                    cost = \(bind: totals.cost), promotion_revenue = \(bind: totals.promotionRevenue), external_id = \(bind: clean.externalID),
+                    updated_at = \(bind: Instant.format(now)), version = version + 1
+                WHERE id = \(bind: id.rawValue)
+                """).run()
+            try await db.raw("DELETE FROM order_lines WHERE order_id = \(bind: id.rawValue)").run()
+            try await Self.insertLines(db, id, clean.lines)
+            try await PurchaseSummaries.recompute(db, clean.customerID)
+            if clean.customerID != current.customerID { try await PurchaseSummaries.recompute(db, current.customerID) }
+            let updated = try await Self.fetch(db, id)!
+            try await AuditLog.append(db, actor: actor, action: .update, entity: Self.entity, entityID: "\(id)",
+                                      changes: FieldChange.diff(current, updated), at: now)
+            return updated
+        }
+    }
+
+    public func get(_ id: Order.ID) async throws -> Order {
+        guard let order = try await database.read({ db in try await Self.fetch(db, id) }) else {
+            throw DomainError.notFound(entity: Self.entity, id: "\(id)")
+        }
+        return order
+    }
+
+    public struct Query: Sendable {
+        public var customerID: Customer.ID?
+        public var since: CalendarDate?
+        public var until: CalendarDate?
+        public var cursor: String?
+        public var limit: Int
+        public init(customerID: Customer.ID? = nil, since: CalendarDate? = nil, until: CalendarDate? = nil, cursor: String? = nil, limit: Int = 50) {
+            self.customerID = customerID; self.since = since; self.until = until; self.cursor = cursor; self.limit = limit
+        }
+    }
+
+    /// Newest first (by date, then id).
+    public func list(_ q: Query) async throws -> Page<Order> {
+        let limit = min(max(q.limit, 1), 500)
+        let cursor = try q.cursor.map { text throws(DomainError) in try Cursor(decoding: text) }
+        return try await database.read { db in
+            var sql = SQLQueryString("SELECT * FROM orders WHERE 1=1")
+            if let c = q.customerID { sql = sql + " AND customer_id = \(bind: c.rawValue)" }
+            if let s = q.since { sql = sql + " AND order_date >= \(bind: s.description)" }
+            if let u = q.until { sql = sql + " AND order_date <= \(bind: u.description)" }
+            if let cursor { sql = sql + " AND (order_date, id) < (\(bind: cursor.value ?? ""), \(bind: cursor.id))" }
+            sql = sql + " ORDER BY order_date DESC, id DESC LIMIT \(bind: limit + 1)"
+            let orders = try await Self.fetchMany(db, sql)
+            let items = Array(orders.prefix(limit))
+            let next = orders.count > limit ? items.last.map { Cursor(value: $0.orderDate.description, id: $0.id.rawValue).encoded } : nil
+            return Page(items: items, nextCursor: next)
+        }
+    }
+
+    // MARK: - SQL
+
+    /// Checks the customer exists and returns its owner. On PostgreSQL the row is locked
+    /// so concurrent orders of one customer recompute the summary one after the other
+    /// (each then sees the other's committed order); SQLite already has one writer.
+    static func lockCustomer(_ db: any SQLDatabase, _ id: Customer.ID, dialect: Dialect, pointer: String) async throws -> User.ID? {
+        let lock = dialect == .postgres ? " FOR UPDATE" : ""
+        guard let row = try await db.raw("SELECT owner_id FROM customers WHERE id = \(bind: id.rawValue)\(unsafeRaw: lock)").first() else {
+            throw DomainError.invalid(pointer, "no customer has id \(id)")
+        }
+        return try Row(row).optionalID("owner_id")
+    }
+
+    static func checkProducts(_ db: any SQLDatabase, _ lines: [OrderLine]) async throws {
+        let ids = Array(Set(lines.map(\.productID.rawValue))).sorted()
+        var sql = SQLQueryString("SELECT id FROM products WHERE id IN (")
+        for (i, p) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: p)" }
+        sql = sql + ")"
+        let found = Set(try await db.rows(sql) { try $0.int64("id") })
+        var v = Validator()
+        for (i, line) in lines.enumerated() where !found.contains(line.productID.rawValue) {
+            v.add("/lines/\(i)/productID", "no product has id \(line.productID)")
+        }
+        try v.check()
+    }
+
+    static func insertLines(_ db: any SQLDatabase, _ id: Order.ID, _ lines: [OrderLine]) async throws {
+        for chunk in stride(from: 0, to: lines.count, by: 200) {
+            var sql = SQLQueryString("""
+                INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, discount, unit_cost, on_promotion) VALUES
+                """)
+            for n in chunk..<min(chunk + 200, lines.count) {
+                let l = lines[n]
+                sql = sql + (n == chunk ? " " : ", ") + """
+                    (\(bind: id.rawValue), \(bind: Int64(n + 1)), \(bind: l.productID.rawValue), \(bind: l.quantity), \(bind: l.unitPrice),
+                     \(bind: l.discount), \(bind: l.unitCost), \(bind: l.onPromotion))
+                    """
+            }
+            try await db.raw(sql).run()
+        }
+    }
+
+    static func fetch(_ db: any SQLDatabase, _ id: Order.ID) async throws -> Order? {
+        try await fetchMany(db, "SELECT * FROM orders WHERE id = \(bind: id.rawValue)").first
+    }
+
+    /// Orders with their lines in two queries, whatever the number of orders.
+    static func fetchMany(_ db: any SQLDatabase, _ sql: SQLQueryString) async throws -> [Order] {
+        var orders = try await db.rows(sql) { r in
+            Order(id: try r.id("id"), customerID: try r.id("customer_id"), orderDate: try r.date("order_date"),
+                  channel: try r.optionalString("channel"), currency: try r.currency("currency"), lines: [],
+                  externalID: try r.optionalString("external_id"), createdAt: try r.instant("created_at"),
+                  updatedAt: try r.instant("updated_at"), version: try r.int64("version"))
+        }
+        guard !orders.isEmpty else { return [] }
+        var lineSQL = SQLQueryString("SELECT * FROM order_lines WHERE order_id IN (")
+        for (i, o) in orders.enumerated() { lineSQL = lineSQL + (i == 0 ? "" : ", ") + "\(bind: o.id.rawValue)" }
+        lineSQL = lineSQL + ") ORDER BY order_id, line_no"
+        let lines = try await db.rows(lineSQL) { r in
+            (try r.int64("order_id"), OrderLine(productID: try r.id("product_id"), quantity: try r.int64("quantity"),
+                                                unitPrice: try r.int64("unit_price"), discount: try r.int64("discount"),
+                                                unitCost: try r.int64("unit_cost"), onPromotion: try r.bool("on_promotion")))
+        }
+        let byOrder = Dictionary(grouping: lines, by: \.0)
+        for i in orders.indices { orders[i].lines = byOrder[orders[i].id.rawValue]?.map(\.1) ?? [] }
+        return orders
+    }
+}
+
+/// Keeps `purchase_summaries` equal to what the orders say.
+public enum PurchaseSummaries {
+    /// The aggregate that defines a summary, for one customer or (customer = nil) all.
+    static func aggregate(customer: Customer.ID?) -> SQLQueryString {
+        let filter: SQLQueryString = customer.map { "WHERE o.customer_id = \(bind: $0.rawValue)" } ?? ""
+        let innerFilter: SQLQueryString = customer.map { "WHERE customer_id = \(bind: $0.rawValue)" } ?? ""
+        return """
+            SELECT o.customer_id, o.currency, MIN(o.order_date) AS first_purchase, MAX(o.order_date) AS last_purchase,
+                   COUNT(*) AS order_count, COUNT(DISTINCT o.order_date) AS purchase_days, SUM(o.revenue) AS revenue,
+                   SUM(o.revenue - o.cost) AS profit, SUM(o.promotion_revenue) AS promotion_revenue,
+                   SUM(CASE WHEN o.order_date = f.first_day THEN 0 ELSE o.revenue END) AS repeat_revenue
+            FROM orders o JOIN (SELECT customer_id, currency, MIN(order_date) AS first_day FROM orders \(innerFilter)
+                                GROUP BY customer_id, currency) f
+              ON f.customer_id = o.customer_id AND f.currency = o.currency
+            \(filter)
+            GROUP BY o.customer_id, o.currency
+            """
+    }
+
+    static let columns = "customer_id, currency, first_purchase, last_purchase, order_count, purchase_days, revenue, profit, promotion_revenue, repeat_revenue"
+
+    static func recompute(_ db: any SQLDatabase, _ customer: Customer.ID) async throws {
+        try await db.raw("DELETE FROM purchase_summaries WHERE customer_id = \(bind: customer.rawValue)").run()
+        try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: columns)) " + aggregate(customer: customer)).run()
+    }
+
+    static func decode(_ r: Row) throws -> PurchaseSummary {
+        PurchaseSummary(customerID: try r.id("customer_id"), currency: try r.currency("currency"),
+                        firstPurchase: try r.date("first_purchase"), lastPurchase: try r.date("last_purchase"),
+                        orderCount: try r.int64("order_count"), purchaseDays: try r.int64("purchase_days"),
+                        revenue: try r.int64("revenue"), profit: try r.int64("profit"),
+                        promotionRevenue: try r.int64("promotion_revenue"), repeatRevenue: try r.int64("repeat_revenue"))
+    }
+}
+
+/// Reads, verifies and repairs the per-customer purchase summaries.
+public struct PurchaseSummaryRepository: Sendable {
+    let database: any StoreDatabase
+
+    public init(database: any StoreDatabase) { self.database = database }
+
+    public func summaries(of customer: Customer.ID) async throws -> [PurchaseSummary] {
+        try await database.read { db in
+            try await db.rows("SELECT * FROM purchase_summaries WHERE customer_id = \(bind: customer.rawValue) ORDER BY currency", PurchaseSummaries.decode)
+        }
+    }
+
+    /// Customers whose stored summary differs from their orders (including summaries with
+    /// no orders behind them, and orders with no summary).
+    public func verify() async throws -> [Customer.ID] {
+        try await database.read { db in
+            let expected = PurchaseSummaries.aggregate(customer: nil)
+            let stored = SQLQueryString("SELECT \(unsafeRaw: PurchaseSummaries.columns) FROM purchase_summaries")
+            let sql: SQLQueryString = "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + expected + " EXCEPT " + stored
+                + ") a UNION ALL SELECT * FROM (" + stored + " EXCEPT " + expected + ") b) d ORDER BY customer_id"
+            return try await db.rows(sql) { try $0.id("customer_id") }
+        }
+    }
+
+    /// Recomputes the given customers' summaries from their orders; returns how many it fixed.
+    @discardableResult
+    public func repair(_ customers: [Customer.ID]) async throws -> Int {
+        for chunk in stride(from: 0, to: customers.count, by: 500) {
+            let slice = Array(customers[chunk..<min(chunk + 500, customers.count)])
+            try await database.write { db in
+                for c in slice { try await PurchaseSummaries.recompute(db, c) }
+            }
+        }
+        return customers.count
+    }
+}

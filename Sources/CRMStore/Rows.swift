@@ -1,0 +1,145 @@
+import CRMCore
+import Foundation
+import SQLKit
+
+/// Typed access to a result row, with errors that name the column.
+struct Row {
+    let row: any SQLRow
+
+    init(_ row: any SQLRow) { self.row = row }
+
+    func string(_ c: String) throws -> String { try row.decode(column: c, as: String.self) }
+    func optionalString(_ c: String) throws -> String? { try row.decode(column: c, as: String?.self) }
+    func int64(_ c: String) throws -> Int64 { try row.decode(column: c, as: Int64.self) }
+    func optionalInt64(_ c: String) throws -> Int64? { try row.decode(column: c, as: Int64?.self) }
+    func bool(_ c: String) throws -> Bool { try row.decode(column: c, as: Bool.self) }
+
+    func id<T>(_ c: String, _: T.Type = T.self) throws -> Identifier<T> { Identifier(try int64(c)) }
+    func optionalID<T>(_ c: String, _: T.Type = T.self) throws -> Identifier<T>? { try optionalInt64(c).map(Identifier.init) }
+
+    func instant(_ c: String) throws -> Date {
+        let text = try string(c)
+        guard let date = Instant.parse(text) else { throw StoreError.corrupt("\(c) is not an instant: \(text)") }
+        return date
+    }
+
+    func optionalInstant(_ c: String) throws -> Date? {
+        guard let text = try optionalString(c) else { return nil }
+        guard let date = Instant.parse(text) else { throw StoreError.corrupt("\(c) is not an instant: \(text)") }
+        return date
+    }
+
+    func date(_ c: String) throws -> CalendarDate {
+        let text = try string(c)
+        guard let date = CalendarDate(text) else { throw StoreError.corrupt("\(c) is not a date: \(text)") }
+        return date
+    }
+
+    func optionalDate(_ c: String) throws -> CalendarDate? {
+        guard let text = try optionalString(c) else { return nil }
+        guard let date = CalendarDate(text) else { throw StoreError.corrupt("\(c) is not a date: \(text)") }
+        return date
+    }
+
+    func enumValue<E: RawRepresentable>(_ c: String, _: E.Type = E.self) throws -> E where E.RawValue == String {
+        let text = try string(c)
+        guard let value = E(rawValue: text) else { throw StoreError.corrupt("\(c) has an unknown value: \(text)") }
+        return value
+    }
+
+    func optionalEnum<E: RawRepresentable>(_ c: String, _: E.Type = E.self) throws -> E? where E.RawValue == String {
+        guard let text = try optionalString(c) else { return nil }
+        guard let value = E(rawValue: text) else { throw StoreError.corrupt("\(c) has an unknown value: \(text)") }
+        return value
+    }
+
+    func currency(_ c: String) throws -> Currency {
+        let text = try string(c)
+        guard let value = Currency(text) else { throw StoreError.corrupt("\(c) is not a currency: \(text)") }
+        return value
+    }
+
+    func json<T: Decodable>(_ c: String, _: T.Type = T.self) throws -> T {
+        try JSONColumn.decoder.decode(T.self, from: Data(try string(c).utf8))
+    }
+}
+
+/// Nested values (hobbies, contact windows, custom fields) are kept as JSON text, the
+/// same on both backends; they are read with the row and never filtered on in SQL.
+enum JSONColumn {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+    static let decoder = JSONDecoder()
+
+    static func text<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// One page of a list, and the opaque cursor that fetches the next (nil on the last page).
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Keyset pagination: the cursor carries the last row's sort value and id, so a page is
+/// an index range scan however deep the client pages, and rows inserted meanwhile are not
+/// skipped or repeated.
+struct Cursor: Codable, Equatable {
+    var value: String?
+    var id: Int64
+
+    var encoded: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+
+    init(value: String?, id: Int64) {
+        self.value = value
+        self.id = id
+    }
+
+    init(decoding text: String) throws(DomainError) {
+        let b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let padded = b64 + String(repeating: "=", count: (4 - b64.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
+            throw .invalid("/query/cursor", "is not a cursor this server issued")
+        }
+        self = cursor
+    }
+}
+
+/// The sort orders lists offer; `-` means descending.
+public enum ListSort: String, Sendable, CaseIterable {
+    case id, idDescending = "-id", name, nameDescending = "-name", updatedAt, updatedAtDescending = "-updatedAt"
+
+    var column: String? {
+        switch self {
+        case .id, .idDescending: return nil
+        case .name, .nameDescending: return "name"
+        case .updatedAt, .updatedAtDescending: return "updated_at"
+        }
+    }
+
+    var descending: Bool { rawValue.hasPrefix("-") }
+}
+
+extension SQLDatabase {
+    /// Runs `query` and maps each row, naming the failure if a row does not decode.
+    func rows<T>(_ query: SQLQueryString, _ map: (Row) throws -> T) async throws -> [T] {
+        try await raw(query).all().map { try map(Row($0)) }
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
+func likeEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+}

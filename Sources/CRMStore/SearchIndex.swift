@@ -1,0 +1,76 @@
+import CRMCore
+import SQLKit
+
+/// The n-gram index behind customer search (see `SearchGrams`). Kept in the same
+/// transaction as the customer, so search never shows a stale or missing record.
+enum SearchIndex {
+    /// The values a customer is found by: name, e-mail, phone (with and without `+`), and for
+    /// a person the organisations they work for.
+    static func values(_ db: any SQLDatabase, _ id: Customer.ID) async throws -> [String] {
+        guard let row = try await db.raw("SELECT name, email, phone FROM customers WHERE id = \(bind: id.rawValue)").first() else { return [] }
+        let r = Row(row)
+        var values = [try r.string("name")]
+        if let e = try r.optionalString("email") { values.append(e) }
+        if let p = try r.optionalString("phone") { values.append(String(p.drop(while: { $0 == "+" }))) }
+        values += try await db.rows("""
+            SELECT o.name FROM contacts k JOIN customers o ON o.id = k.organisation_id
+            WHERE k.person_id = \(bind: id.rawValue) ORDER BY k.id
+            """, { try $0.string("name") })
+        return values
+    }
+
+    static func reindex(_ db: any SQLDatabase, _ id: Customer.ID, fresh: Bool = false) async throws {
+        let values = try await values(db, id)
+        let text = values.map(Normalise.searchKey).joined(separator: "\n")
+        try await db.raw("UPDATE customers SET search_text = \(bind: text) WHERE id = \(bind: id.rawValue)").run()
+        if !fresh { try await db.raw("DELETE FROM search_grams WHERE customer_id = \(bind: id.rawValue)").run() }
+        let grams = SearchGrams.grams(of: values).sorted()
+        for chunk in stride(from: 0, to: grams.count, by: 400) {
+            var sql = SQLQueryString("INSERT INTO search_grams (gram, customer_id) VALUES ")
+            for (i, g) in grams[chunk..<min(chunk + 400, grams.count)].enumerated() {
+                sql = sql + (i == 0 ? "" : ", ") + "(\(bind: g), \(bind: id.rawValue))"
+            }
+            try await db.raw(sql).run()
+        }
+    }
+
+    static func search(_ db: any SQLDatabase, key: String, limit: Int) async throws -> [CustomerRepository.SearchHit] {
+        let grams = SearchGrams.queryGrams(key)
+        // Drive the scan from the rarest gram (counted up to a cap), confirm by substring.
+        var driving = grams[0]
+        if grams.count > 1 {
+            var best = Int64.max
+            for g in grams {
+                let n = try await db.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_grams WHERE gram = \(bind: g) LIMIT 20000) t")
+                    .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0
+                if n < best { best = n; driving = g }
+            }
+        }
+        let pattern = "%" + likeEscaped(key) + "%"
+        let candidates = try await db.rows("""
+            SELECT c.id, c.kind, c.name, c.email, c.phone FROM search_grams g JOIN customers c ON c.id = g.customer_id
+            WHERE g.gram = \(bind: driving) AND c.archived_at IS NULL AND c.search_text LIKE \(bind: pattern) ESCAPE '\\'
+            ORDER BY g.customer_id LIMIT \(bind: limit * 5)
+            """) { r in
+            CustomerRepository.SearchHit(id: try r.id("id"), kind: try r.enumValue("kind"), name: try r.string("name"),
+                                         email: try r.optionalString("email"), phone: try r.optionalString("phone"), organisation: nil)
+        }
+        func rank(_ hit: CustomerRepository.SearchHit) -> Int {
+            let name = Normalise.searchKey(hit.name)
+            return name == key ? 0 : name.hasPrefix(key) ? 1 : name.contains(key) ? 2 : 3
+        }
+        var hits = Array(candidates.sorted { (rank($0), $0.id) < (rank($1), $1.id) }.prefix(limit))
+        let persons = hits.filter { $0.kind == .person }.map(\.id.rawValue)
+        if !persons.isEmpty {
+            var sql = SQLQueryString("""
+                SELECT k.person_id, MIN(o.name) AS organisation FROM contacts k JOIN customers o ON o.id = k.organisation_id
+                WHERE k.person_id IN (
+                """)
+            for (i, p) in persons.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: p)" }
+            sql = sql + ") GROUP BY k.person_id"
+            let orgs = Dictionary(uniqueKeysWithValues: try await db.rows(sql) { (try $0.int64("person_id"), try $0.string("organisation")) })
+            for i in hits.indices { hits[i].organisation = orgs[hits[i].id.rawValue] }
+        }
+        return hits
+    }
+}

@@ -1,0 +1,130 @@
+import CRMCore
+import CRMStore
+import CRMTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+@Suite("Orders and purchase summaries")
+struct OrderStoreTests {
+    /// The reference: what the summary must be, computed in Swift from the stored orders.
+    static func expectedSummaries(_ store: Store, _ customer: Customer.ID) async throws -> [PurchaseSummary] {
+        let orders = try await store.orders.list(.init(customerID: customer, limit: 500)).items
+        return PurchaseSummary.compute(customerID: customer, orders: orders.map { ($0.orderDate, $0.currency, $0.totals) })
+    }
+
+    @Test(arguments: TestBackend.available)
+    func summaryFollowsEveryOrderWrite(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let c = try await store.customers.create(makeCustomerInput("钱多多"), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+
+            _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-03-10", quantity: 2), by: users.admin)
+            _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-03-10", discount: 1_000), by: users.admin)
+            let late = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-05-01", promotion: true), by: users.admin)
+            _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-01-02", quantity: 3), by: users.admin)
+
+            let summary = try #require(try await store.summaries.summaries(of: c.id).first)
+            #expect(try await store.summaries.summaries(of: c.id) == (try await Self.expectedSummaries(store, c.id)))
+            #expect(summary.firstPurchase == CalendarDate("2026-01-02"))
+            #expect(summary.lastPurchase == CalendarDate("2026-05-01"))
+            #expect(summary.orderCount == 4 && summary.purchaseDays == 3 && summary.repeatCount == 2)
+            #expect(summary.revenue == 20_000 + 9_000 + 10_000 + 30_000)
+            #expect(summary.profit == summary.revenue - 7 * 6_000)
+            #expect(summary.promotionRevenue == 9_000 + 10_000, "discounted and promoted lines count as bought on promotion")
+            #expect(summary.repeatRevenue == 20_000 + 9_000 + 10_000, "the backdated order became the first purchase")
+
+            var moved = OrderInput(customerID: c.id, orderDate: CalendarDate("2026-06-01")!, currency: .cny, lines: late.lines)
+            moved.lines[0].quantity = 5
+            _ = try await store.orders.update(late.id, with: moved, ifVersion: late.version, by: users.admin)
+            #expect(try await store.summaries.summaries(of: c.id) == (try await Self.expectedSummaries(store, c.id)))
+            #expect(try await store.summaries.verify().isEmpty)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func movingAnOrderRecomputesBothCustomers(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let a = try await store.customers.create(makeCustomerInput("甲"), by: users.admin)
+            let b = try await store.customers.create(makeCustomerInput("乙"), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            let order = try await store.orders.create(makeOrderInput(customer: a.id, product: p.id), by: users.admin)
+
+            _ = try await store.orders.update(order.id, with: makeOrderInput(customer: b.id, product: p.id), ifVersion: 1, by: users.admin)
+
+            #expect(try await store.summaries.summaries(of: a.id).isEmpty)
+            #expect(try await store.summaries.summaries(of: b.id).map(\.orderCount) == [1])
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func verifyFindsAndRepairFixesADamagedSummary(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let c = try await store.customers.create(makeCustomerInput("孙悟空"), by: users.admin)
+            let d = try await store.customers.create(makeCustomerInput("猪八戒"), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id), by: users.admin)
+            _ = try await store.orders.create(makeOrderInput(customer: d.id, product: p.id), by: users.admin)
+            try await store.database.write { db in
+                try await db.raw("UPDATE purchase_summaries SET revenue = revenue + 1 WHERE customer_id = \(bind: c.id.rawValue)").run()
+            }
+
+            #expect(try await store.summaries.verify() == [c.id])
+            try await store.summaries.repair([c.id])
+
+            #expect(try await store.summaries.verify().isEmpty)
+            #expect(try await store.summaries.summaries(of: c.id) == (try await Self.expectedSummaries(store, c.id)))
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func summariesStayExactUnderConcurrentOrderWrites(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            var customers: [Customer.ID] = []
+            for n in 0..<3 { customers.append(try await store.customers.create(makeCustomerInput("并发\(n)"), by: users.admin).id) }
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            let ids = customers
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<60 {
+                    group.addTask {
+                        let day = String(format: "2026-02-%02d", 1 + i % 20)
+                        _ = try await store.orders.create(
+                            makeOrderInput(customer: ids[i % 3], product: p.id, date: day, quantity: Int64(1 + i % 4), promotion: i % 5 == 0),
+                            by: users.admin)
+                    }
+                }
+                try await group.waitForAll()
+            }
+
+            for c in customers {
+                #expect(try await store.summaries.summaries(of: c) == (try await Self.expectedSummaries(store, c)))
+                #expect(try await store.summaries.summaries(of: c).first?.orderCount == 20)
+            }
+            #expect(try await store.summaries.verify().isEmpty)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func badOrdersNameTheLineAndStoreNothing(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let c = try await store.customers.create(makeCustomerInput("沙僧"), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            var input = makeOrderInput(customer: c.id, product: p.id)
+            input.lines.append(OrderLine(productID: Product.ID(9999), quantity: 1, unitPrice: 100, unitCost: 50))
+
+            await #expect(throws: DomainError.invalid("/lines/1/productID", "no product has id 9999")) {
+                try await store.orders.create(input, by: users.admin)
+            }
+            await #expect(throws: DomainError.invalid("/customerID", "no customer has id 4242")) {
+                try await store.orders.create(makeOrderInput(customer: Customer.ID(4242), product: p.id), by: users.admin)
+            }
+            await #expect(throws: DomainError.self) {
+                try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, quantity: 0), by: users.admin)
+            }
+
+            #expect(try await store.orders.list(.init()).items.isEmpty)
+            #expect(try await store.summaries.summaries(of: c.id).isEmpty)
+        }
+    }
+}
