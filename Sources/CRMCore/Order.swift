@@ -97,3 +97,38 @@ public struct OrderInput: Sendable, Codable, Equatable {
         return out
     }
 }
+
+extension Order {
+    private enum EncodingKeys: String, CodingKey {
+        case id, customerID, orderDate, channel, currency, lines, totals, externalID, createdAt, updatedAt, version
+    }
+
+    /// Encodes the totals too, so every reader of an order sees revenue and profit without
+    /// adding up lines themselves.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: EncodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(customerID, forKey: .customerID)
+        try c.encode(orderDate, forKey: .orderDate)
+        try c.encodeIfPresent(channel, forKey: .channel)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(lines, forKey: .lines)
+        try c.encode(totals, forKey: .totals)
+        try c.encodeIfPresent(externalID, forKey: .externalID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(version, forKey: .version)
+    }
+}
+
+extension OrderTotals {
+    private enum EncodingKeys: String, CodingKey { case revenue, cost, promotionRevenue, profit }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: EncodingKeys.self)
+        try c.encode(revenue, forKey: .revenue)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(promotionRevenue, forKey: .promotionRevenue)
+        try c.encode(profit, forKey: .profit)
+    }
+}

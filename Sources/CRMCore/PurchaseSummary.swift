@@ -39,3 +39,25 @@ public struct PurchaseSummary: Sendable, Codable, Equatable {
         }.sorted { $0.currency.code < $1.currency.code }
     }
 }
+
+extension PurchaseSummary {
+    private enum EncodingKeys: String, CodingKey {
+        case customerID, currency, firstPurchase, lastPurchase, orderCount, purchaseDays, revenue, profit, promotionRevenue, repeatRevenue, repeatCount
+    }
+
+    /// Encodes the derived repeat count too: it is part of what a summary tells.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: EncodingKeys.self)
+        try c.encode(customerID, forKey: .customerID)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(firstPurchase, forKey: .firstPurchase)
+        try c.encode(lastPurchase, forKey: .lastPurchase)
+        try c.encode(orderCount, forKey: .orderCount)
+        try c.encode(purchaseDays, forKey: .purchaseDays)
+        try c.encode(revenue, forKey: .revenue)
+        try c.encode(profit, forKey: .profit)
+        try c.encode(promotionRevenue, forKey: .promotionRevenue)
+        try c.encode(repeatRevenue, forKey: .repeatRevenue)
+        try c.encode(repeatCount, forKey: .repeatCount)
+    }
+}

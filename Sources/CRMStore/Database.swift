@@ -47,13 +47,11 @@ public protocol StoreDatabase: Sendable {
     func close() async
 }
 
-extension StoreDatabase {
-    /// Opens the database at `location`. For PostgreSQL the returned value's `run()` must be running.
-    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger) async throws -> any StoreDatabase {
-        switch location {
-        case .sqlite(let path): return try await SQLiteStoreDatabase(path: path, readers: readers, logger: logger)
-        case .postgres(let url): return try PostgresStoreDatabase(url: url, logger: logger)
-        }
+/// Opens the database at `location`. For PostgreSQL the returned value's `run()` must be running.
+public func openDatabase(_ location: DatabaseLocation, readers: Int = 4, logger: Logger) async throws -> any StoreDatabase {
+    switch location {
+    case .sqlite(let path): return try await SQLiteStoreDatabase(path: path, readers: readers, logger: logger)
+    case .postgres(let url): return try PostgresStoreDatabase(url: url, logger: logger)
     }
 }
 
@@ -121,6 +119,22 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func close() async {
         for c in readers + [writer] { try? await c.close() }
+    }
+
+    /// A consistent copy of the live database in `path` (VACUUM INTO, on a connection of
+    /// its own, so readers and the writer carry on meanwhile).
+    public func backup(to path: String) async throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.configuration("\(path) already exists; choose a new file name")
+        }
+        let connection = try await SQLiteConnection.open(storage: .file(path: self.path), logger: logger)
+        do {
+            try await connection.sql().raw("VACUUM INTO \(bind: path)").run()
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 }
 

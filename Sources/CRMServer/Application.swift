@@ -1,0 +1,86 @@
+import CRMAPI
+import CRMCore
+import CRMStore
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Prometheus
+import ServiceLifecycle
+
+/// What the application needs from outside, passed in so tests can build it in-process.
+public struct ApplicationDependencies: Sendable {
+    public var store: Store
+    public var metrics: PrometheusCollectorRegistry
+    public var persist: any PersistDriver
+
+    public init(store: Store, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), persist: any PersistDriver = MemoryPersistDriver()) {
+        self.store = store
+        self.metrics = metrics
+        self.persist = persist
+    }
+}
+
+/// Builds the HTTP application: health and metrics, the OpenAPI document, and the API
+/// under /api/v1. The database's own service (PostgreSQL's pool) runs beside it, and
+/// shuts down after the server has finished its in-flight requests.
+/// `beforeServing` runs once the database service is up (migrations, demo data) and
+/// before the port opens.
+public func buildApplication(configuration: ServerConfiguration, dependencies: ApplicationDependencies, logger: Logger,
+                             beforeServing: @escaping @Sendable () async throws -> Void = {}) throws -> some ApplicationProtocol {
+    let router = try buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    var services: [any Service] = [DatabaseService(database: dependencies.store.database)]
+    if let memory = dependencies.persist as? MemoryPersistDriver<ContinuousClock> { services.append(memory) }
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "crm"),
+        services: services,
+        logger: logger)
+    app.beforeServerStarts(perform: beforeServing)
+    return app
+}
+
+public func buildRouter(configuration: ServerConfiguration, dependencies: ApplicationDependencies, logger: Logger) throws -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+
+    router.get("/healthz") { _, _ in "ok" }
+    router.get("/metrics") { _, _ -> Response in
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: dependencies.metrics.emitToBuffer())))
+    }
+    let specification = try OpenAPIDocument.contents()
+    router.get("/openapi.yaml") { _, _ -> Response in
+        var headers = HTTPFields()
+        headers[.contentType] = "application/yaml; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: specification)))
+    }
+
+    let authenticator = Authenticator(store: dependencies.store, persist: dependencies.persist, configuration: configuration)
+    let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+    let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, configuration: configuration, logger: logger)
+    // The group already carries the /api/v1 prefix.
+    try implementation.registerHandlers(on: api, serverURL: URL(string: "/")!, configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds),
+                                        middlewares: [ProblemMiddleware(logger: logger)])
+    return router
+}
+
+/// Runs the database's background work (PostgreSQL's connection pool) as a service.
+struct DatabaseService: Service {
+    let database: any StoreDatabase
+
+    /// Services shut down in reverse order, so by the time this one is told to stop the
+    /// HTTP server has finished its in-flight requests and the database can close.
+    func run() async throws {
+        if database.dialect == .postgres {
+            await cancelWhenGracefulShutdown { await database.run() }
+        } else {
+            try? await gracefulShutdown()
+        }
+        await database.close()
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `crm`: the CRM server and its administration, one executable. Each subcommand is a thin
+/// shell over CRMServer and CRMStore.
+@main
+struct CRMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crm",
+        abstract: "An open-source CRM: the shared customer database, its API, and the tools around it.",
+        discussion: """
+            Settings come from flags, then environment variables (CRM_DATABASE, CRM_HTTP_HOST, CRM_HTTP_PORT, \
+            CRM_COOKIES_SECURE, CRM_LOG_LEVEL, CRM_PHONE_COUNTRY), then a JSON file named by --config or CRM_CONFIG, \
+            then defaults. Try: crm serve --demo
+            """,
+        subcommands: [Serve.self, Migrate.self, Demo.self, UserCommand.self, TokenCommand.self, Backup.self, Summaries.self])
+}
