@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "CRMServer", "CRMTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]
