@@ -1,0 +1,127 @@
+import CRMCore
+import Foundation
+import Testing
+
+@Suite("Domain values")
+struct CoreTests {
+    @Test func moneyParsesAndPrintsExactly() throws {
+        #expect(Money.parseMinorUnits("12.5", digits: 2) == 1250)
+        #expect(Money.parseMinorUnits("-0.01", digits: 2) == -1)
+        #expect(Money.parseMinorUnits("1,000", digits: 2) == nil)
+        #expect(Money.parseMinorUnits("1.234", digits: 2) == nil, "more decimals than the currency has")
+        #expect(Money.parseMinorUnits("99999999999999999999", digits: 2) == nil, "overflow is refused, not wrapped")
+        #expect(Money(minorUnits: -123_456, currency: .cny).description == "-1234.56 CNY")
+        #expect(Money(minorUnits: 500, currency: Currency("jpy")!).description == "500 JPY")
+        #expect(throws: MoneyError.currencyMismatch(.cny, .usd)) {
+            try Money(minorUnits: 1, currency: .cny).adding(Money(minorUnits: 1, currency: .usd))
+        }
+        #expect(throws: MoneyError.overflow) {
+            try Money(minorUnits: .max, currency: .cny).adding(Money(minorUnits: 1, currency: .cny))
+        }
+    }
+
+    @Test(arguments: ["1970-01-01", "2000-02-29", "2026-11-22", "1969-12-31", "2100-03-01"])
+    func calendarDatesRoundTripThroughDayNumbers(text: String) throws {
+        let date = try #require(CalendarDate(text))
+        #expect(CalendarDate(daysSinceEpoch: date.daysSinceEpoch) == date)
+        #expect(date.description == text)
+    }
+
+    @Test func calendarDatesRejectImpossibleDays() {
+        #expect(CalendarDate("2026-02-29") == nil)
+        #expect(CalendarDate("2026-13-01") == nil)
+        #expect(CalendarDate("26-1-1") == nil)
+        #expect(CalendarDate("1970-01-02")?.daysSinceEpoch == 1)
+        #expect(CalendarDate("2026-01-31")!.adding(days: 1).description == "2026-02-01")
+    }
+
+    @Test func normalisationFoldsWhatPeopleType() {
+        #expect(Normalise.name("  张　伟 ") == "张 伟", "ideographic space folded and trimmed")
+        #expect(Normalise.name("ＡＢＣ１２３") == "ABC123")
+        #expect(Normalise.email(" Li.Na@Example.COM ") == "li.na@example.com")
+        #expect(Normalise.email("li.na@example") == nil)
+        #expect(Normalise.email("a b@example.com") == nil)
+        #expect(Normalise.phone("138-1234-5678") == "+8613812345678")
+        #expect(Normalise.phone("010 6552 9988") == "+861065529988", "trunk 0 dropped")
+        #expect(Normalise.phone("+1 (415) 555-0100") == "+14155550100")
+        #expect(Normalise.phone("0044 20 7946 0018") == "+442079460018")
+        #expect(Normalise.phone("555-0100", defaultCountryCode: "1") == "+15550100")
+        #expect(Normalise.phone("call me") == nil)
+        #expect(Normalise.phone("12") == nil)
+    }
+
+    @Test func searchGramsCoverEverySubstring() {
+        let grams = SearchGrams.grams(of: ["张三丰", "John"])
+        #expect(grams.isSuperset(of: ["张", "三", "丰", "张三", "三丰", "j", "jo", "oh", "hn"]))
+        #expect(SearchGrams.queryGrams("张") == ["张"])
+        #expect(SearchGrams.queryGrams("张三丰") == ["张三", "三丰"])
+        #expect(SearchGrams.queryGrams("ＪＯ") == ["jo"])
+        #expect(Set(SearchGrams.queryGrams("张三丰")).isSubset(of: grams))
+    }
+
+    @Test func orderTotalsCountDiscountsAndPromotions() {
+        let lines = [
+            OrderLine(productID: .init(1), quantity: 2, unitPrice: 1_000, discount: 200, unitCost: 600),
+            OrderLine(productID: .init(2), quantity: 1, unitPrice: 500, unitCost: 100, onPromotion: true),
+            OrderLine(productID: .init(3), quantity: 1, unitPrice: 300, unitCost: 100),
+            OrderLine(productID: .init(3), quantity: -1, unitPrice: 300, unitCost: 100),
+        ]
+        let totals = OrderTotals(lines: lines)
+        #expect(totals.revenue == 1_800 + 500 + 300 - 300)
+        #expect(totals.cost == 1_200 + 100 + 100 - 100)
+        #expect(totals.profit == totals.revenue - totals.cost)
+        #expect(totals.promotionRevenue == 1_800 + 500)
+    }
+
+    @Test func purchaseSummaryCountsDaysNotOrders() {
+        let d = { CalendarDate($0)! }
+        let t = { (r: Int64) in OrderTotals(revenue: r, cost: r / 2, promotionRevenue: 0) }
+        let s = PurchaseSummary.compute(customerID: .init(1), orders: [
+            (d("2026-03-01"), .cny, t(100)), (d("2026-03-01"), .cny, t(50)), (d("2026-04-01"), .cny, t(70)), (d("2026-01-01"), .usd, t(9)),
+        ])
+        #expect(s.map(\.currency) == [.cny, .usd])
+        #expect(s[0].orderCount == 3 && s[0].purchaseDays == 2 && s[0].repeatCount == 1)
+        #expect(s[0].repeatRevenue == 70 && s[0].revenue == 220 && s[0].profit == 110)
+    }
+
+    @Test func auditDiffNamesChangedFieldsOnly() {
+        let now = Date(timeIntervalSince1970: 0)
+        var a = Customer(id: .init(1), kind: .person, name: "张伟", roles: [.customer], createdAt: now, updatedAt: now, version: 1)
+        var b = a
+        b.email = "z@example.com"
+        b.profile.hobbies = ["茶道", "登山"]
+        b.version = 2
+        #expect(FieldChange.diff(a, b) == [
+            FieldChange(field: "email", before: nil, after: "z@example.com"),
+            FieldChange(field: "profile.hobbies", before: "", after: "茶道, 登山"),
+        ])
+        a.name = "李娜"
+        #expect(FieldChange.diff(a, a).isEmpty)
+    }
+
+    @Test func permissionMatrixFollowsTheRoles() {
+        let me = User.ID(1), other = User.ID(2)
+        func actor(_ role: UserRole, scope: APIToken.Scope? = nil) -> Actor { Actor(userID: me, name: "x", role: role, tokenScope: scope) }
+        #expect(AccessPolicy.allows(actor(.sales), .editCustomer(ownerID: me)))
+        #expect(!AccessPolicy.allows(actor(.sales), .editCustomer(ownerID: other)))
+        #expect(!AccessPolicy.allows(actor(.sales), .editCustomer(ownerID: nil)))
+        #expect(AccessPolicy.allows(actor(.manager), .editCustomer(ownerID: other)))
+        #expect(!AccessPolicy.allows(actor(.manager), .manageUsers))
+        #expect(AccessPolicy.allows(actor(.service), .writeRecord(.interaction, customerOwnerID: other)))
+        #expect(!AccessPolicy.allows(actor(.service), .writeRecord(.order, customerOwnerID: other)))
+        #expect(AccessPolicy.allows(actor(.marketing), .writeRecord(.consent, customerOwnerID: other)))
+        #expect(!AccessPolicy.allows(actor(.admin, scope: .read), .createCustomer), "a read token never writes")
+        #expect(AccessPolicy.allows(actor(.admin, scope: .read), .readAudit))
+        #expect(AccessPolicy.allows(actor(.service), .manageTokens(ofUser: me)))
+        #expect(!AccessPolicy.allows(actor(.manager), .manageTokens(ofUser: other)))
+    }
+
+    @Test func customFieldsValidateByKind() {
+        let defs = [CustomFieldDefinition(key: "budget", label: "Budget", kind: .number, required: true),
+                    CustomFieldDefinition(key: "since", label: "Since", kind: .date),
+                    CustomFieldDefinition(key: "tier", label: "Tier", kind: .choice, options: ["A", "B"])]
+        #expect(CustomFieldDefinition.validate(["budget": .number(1), "since": .text("2026-01-01"), "tier": .text("A")], against: defs).isEmpty)
+        let issues = CustomFieldDefinition.validate(["since": .text("yesterday"), "tier": .text("C"), "x": .text("")], against: defs)
+        #expect(issues.map(\.pointer) == ["/customFields/since", "/customFields/tier", "/customFields/x", "/customFields/budget"])
+    }
+}
