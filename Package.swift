@@ -100,7 +100,6 @@ let package = Package(
             path: "Tests/CRMTestSupport"
         ),
         .testTarget(name: "CRMCoreTests", dependencies: ["CRMCore"]),
-        .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics"]),
         .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMTestSupport"]),
         .testTarget(
             name: "CRMServerTests",
