@@ -360,6 +360,8 @@ struct APIImplementation: APIProtocol {
         guard case .json(let b) = input.body else { throw ProblemDetails.malformed("expected a JSON body") }
         let user = try await store.users.update(User.ID(input.path.userID), displayName: b.displayName, role: UserRole(rawValue: b.role.rawValue)!,
                                                 locale: b.locale.rawValue, disabled: b.disabled, by: try actor())
+        // A disabled user's tokens must stop working now, and a new role take effect now.
+        authenticator.tokenCache.removeAll()
         return .ok(.init(body: .json(try Transcode.convert(user))))
     }
 
@@ -392,6 +394,7 @@ struct APIImplementation: APIProtocol {
 
     func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output {
         try await store.users.revokeToken(APIToken.ID(input.path.tokenID), by: try actor())
+        authenticator.tokenCache.removeAll()
         return .noContent(.init())
     }
 

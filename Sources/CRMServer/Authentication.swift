@@ -37,6 +37,7 @@ public struct Authenticator: Sendable {
     let store: Store
     let sessions: SessionStorage<BrowserSession>
     let configuration: ServerConfiguration
+    let tokenCache = TokenCache()
 
     public init(store: Store, persist: any PersistDriver, configuration: ServerConfiguration) {
         self.store = store
@@ -133,7 +134,15 @@ public struct Authenticator: Sendable {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            guard let (token, user) = try await store.users.authenticate(tokenHash: Self.tokenHash(String(parts[1]))) else { return nil }
+            let hash = Self.tokenHash(String(parts[1]))
+            let found: (APIToken, User)?
+            if let cached = tokenCache.lookup(hash) {
+                found = cached
+            } else {
+                found = try await store.users.authenticate(tokenHash: hash)
+                if let (token, user) = found { tokenCache.store(hash, token: token, user: user) }
+            }
+            guard let (token, user) = found else { return nil }
             return Resolved(actor: Actor(userID: user.id, name: user.displayName, role: user.role, tokenScope: token.scope), user: user, session: nil)
         }
         guard let session = try? await sessions.load(request: request) else { return nil }

@@ -70,6 +70,11 @@ struct CustomerAPITests {
             let anonymous = try await api.get("/customers", as: nil)
             #expect(anonymous.status == 401 && anonymous.isProblem)
 
+            let wrongType = try await api.post("/customers", customerJSON("x").replacingOccurrences(of: #""name":"x""#, with: #""name":5"#))
+            #expect(wrongType.status == 400 && wrongType.pointers == ["/name"])
+            let badFilter = try await api.get("/customers?role=emperor")
+            #expect(badFilter.status == 400 && badFilter.isProblem)
+
             let badCursor = try await api.get("/customers?cursor=nonsense")
             #expect(badCursor.status == 400 && badCursor.pointers == ["/query/cursor"])
 
