@@ -1,0 +1,9 @@
+-- GET /api/v1/customers/{random id}; args: token, number of customers
+local token, n
+function init(args)
+  token = args[1]; n = tonumber(args[2])
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+end
+function request()
+  return wrk.format("GET", "/api/v1/customers/" .. math.random(1, n), { ["Authorization"] = "Bearer " .. token })
+end
