@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "crm",
             dependencies: [
-                "CRMServer",
+                "CRMServer", "CRMAnalytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -99,6 +99,7 @@ let package = Package(
             path: "Tests/CRMTestSupport"
         ),
         .testTarget(name: "CRMCoreTests", dependencies: ["CRMCore"]),
+        .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics"], exclude: ["Fixtures"]),
         .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMTestSupport"]),
         .testTarget(
             name: "CRMServerTests",

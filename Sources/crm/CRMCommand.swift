@@ -12,5 +12,6 @@ struct CRMCommand: AsyncParsableCommand {
             CRM_COOKIES_SECURE, CRM_LOG_LEVEL, CRM_PHONE_COUNTRY), then a JSON file named by --config or CRM_CONFIG, \
             then defaults. Try: crm serve --demo
             """,
-        subcommands: [Serve.self, Migrate.self, Demo.self, UserCommand.self, TokenCommand.self, Backup.self, Summaries.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, UserCommand.self, TokenCommand.self, Backup.self, Summaries.self,
+                      AnalyticsCommand.self, Staffing.self, Bench.self])
 }
