@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "CRMStore",
             dependencies: [
-                "CRMCore",
+                "CRMCore", "CRMAnalytics",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "CRMCoreTests", dependencies: ["CRMCore"]),
         .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics"], exclude: ["Fixtures"]),
-        .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMTestSupport"]),
+        .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMAnalytics", "CRMTestSupport"]),
         .testTarget(
             name: "CRMServerTests",
             dependencies: [

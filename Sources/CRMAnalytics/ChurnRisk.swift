@@ -42,7 +42,7 @@ public struct ChurnAssessment: Sendable, Hashable {
 }
 
 /// Churn-risk rules (all thresholds configurable).
-public struct ChurnRules: Sendable, Hashable {
+public struct ChurnRules: Sendable, Hashable, Codable {
     public var highBelowProbabilityAlive = 0.3
     public var mediumBelowProbabilityAlive = 0.6
     public var highFromLapse = 3.0

@@ -25,7 +25,7 @@ public enum LoyaltyStage: String, Sendable, CaseIterable, Codable, Comparable {
 
 /// Configurable ladder rules. Tenure = days since the first purchase, recency = days since the
 /// last purchase, both as of the evaluation day.
-public struct LoyaltyRules: Sendable, Hashable {
+public struct LoyaltyRules: Sendable, Hashable, Codable {
     public var repeatMinPurchases = 2
     public var longStandingMinPurchases = 4
     public var longStandingMinTenureDays = 365
@@ -144,7 +144,7 @@ public enum ValueTrajectory: String, Sendable, CaseIterable, Codable {
     case ordinary
 
     /// Settings for `classify`.
-    public struct Rules: Sendable, Hashable {
+    public struct Rules: Sendable, Hashable, Codable {
         /// Top share by current-window profit counted as "top profit now" (default 20%, ppm).
         public var topSharePPM = 200_000
         /// Top share by CLV counted as "growth potential" (default 20%, ppm).

@@ -30,6 +30,10 @@ public enum Permission: Sendable, Equatable {
     case manageUsers
     case manageTokens(ofUser: User.ID)
     case manageCustomFields
+    /// Run the customer-base analysis now (managers and admins).
+    case refreshAnalytics
+    /// Change the analysis's cut-offs and rules (admins).
+    case manageAnalyticsSettings
 
     var isRead: Bool {
         switch self {
@@ -49,9 +53,9 @@ public enum AccessPolicy {
         case (.admin, _): return true
         case (_, .readCustomers), (_, .readUsers): return true
         case (_, .manageTokens(let owner)): return owner == actor.userID
-        case (_, .manageUsers), (_, .manageCustomFields): return false
+        case (_, .manageUsers), (_, .manageCustomFields), (_, .manageAnalyticsSettings): return false
         case (.manager, _): return true
-        case (_, .readAudit), (_, .writeProducts): return false
+        case (_, .readAudit), (_, .writeProducts), (_, .refreshAnalytics): return false
         case (.sales, .createCustomer): return true
         case (.sales, .editCustomer(let owner)): return owner == actor.userID
         case (.sales, .writeRecord(_, let owner)): return owner == actor.userID

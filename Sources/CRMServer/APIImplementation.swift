@@ -1,4 +1,5 @@
 import CRMAPI
+import CRMAnalytics
 import CRMCore
 import CRMStore
 import Foundation
@@ -13,6 +14,7 @@ import OpenAPIRuntime
 struct APIImplementation: APIProtocol {
     let store: Store
     let authenticator: Authenticator
+    let analytics: CustomerBaseRefresh
     let configuration: ServerConfiguration
     let logger: Logger
 
@@ -90,12 +92,20 @@ struct APIImplementation: APIProtocol {
     func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {
         _ = try actor()
         let q = input.query
-        let result = try await store.customers.list(.init(
+        var query = CustomerRepository.Query(
             role: q.role.flatMap { CustomerRole(rawValue: $0.rawValue) }, tag: q.tag, ownerID: q.ownerID.map(User.ID.init),
             kind: q.kind.flatMap { Customer.Kind(rawValue: $0.rawValue) }, updatedSince: q.updatedSince,
             includeArchived: q.includeArchived ?? false, sort: q.sort.flatMap { ListSort(rawValue: $0.rawValue) } ?? .id,
-            cursor: q.cursor, limit: q.limit ?? 50))
-        return .ok(.init(body: .json(try page(result, Schemas.CustomerPage.self))))
+            cursor: q.cursor, limit: q.limit ?? 50)
+        query.tier = q.tier.flatMap { CustomerTier(rawValue: $0.rawValue) }
+        query.loyaltyStage = q.loyaltyStage.flatMap { LoyaltyStage(rawValue: $0.rawValue) }
+        query.rfmSegment = q.rfmSegment.flatMap { RFMSegment(rawValue: $0.rawValue) }
+        query.churnRisk = q.churnRisk.flatMap { ChurnRiskLevel(rawValue: $0.rawValue) }
+        query.silentChurn = q.silentChurn
+        let result = try await store.customers.list(query)
+        let analyses = try await store.analytics.analyses(of: result.items.map { (c: Customer) in c.id })
+        let items: [CustomerJSON] = result.items.map { CustomerJSON(customer: $0, analysis: analyses[$0.id]) }
+        return .ok(.init(body: .json(try page(Page(items: items, nextCursor: result.nextCursor), Schemas.CustomerPage.self))))
     }
 
     func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
@@ -107,8 +117,9 @@ struct APIImplementation: APIProtocol {
 
     func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
         _ = try actor()
-        let customer = try await store.customers.get(Customer.ID(input.path.customerID))
-        return .ok(.init(headers: .init(eTag: Self.etag(customer.version)), body: .json(try Transcode.convert(customer))))
+        let (customer, analysis) = try await store.customerWithAnalysis(Customer.ID(input.path.customerID))
+        return .ok(.init(headers: .init(eTag: Self.etag(customer.version)),
+                         body: .json(try Transcode.convert(CustomerJSON(customer: customer, analysis: analysis)))))
     }
 
     func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
@@ -133,17 +144,49 @@ struct APIImplementation: APIProtocol {
 
     /// The 360 view as the contract spells it.
     struct View360: Encodable {
-        var customer: Customer
+        var customer: CustomerJSON
         var contacts: [Link]
         var summaries: [PurchaseSummary]
         var recentOrders: [Order]
         var interactions: [Interaction]
         var openTasks: [FollowUpTask]
         var consents: [Consent]
+        var analyticsHistory: [AnalyticsChange]
 
         init(_ v: Customer360) {
-            customer = v.customer; contacts = v.contacts.map(Link.init); summaries = v.summaries; recentOrders = v.recentOrders
-            interactions = v.interactions; openTasks = v.openTasks; consents = v.consents
+            customer = CustomerJSON(customer: v.customer, analysis: v.analysis); contacts = v.contacts.map(Link.init)
+            summaries = v.summaries; recentOrders = v.recentOrders
+            interactions = v.interactions; openTasks = v.openTasks; consents = v.consents; analyticsHistory = v.analyticsHistory
+        }
+    }
+
+    /// A customer as the contract spells it: the record plus its latest analysis.
+    struct CustomerJSON: Encodable {
+        var customer: Customer
+        var analysis: StoredCustomerAnalysis?
+
+        enum Keys: String, CodingKey { case analytics }
+
+        func encode(to encoder: any Encoder) throws {
+            try customer.encode(to: encoder)
+            if let analysis {
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(AnalysisJSON(analysis), forKey: .analytics)
+            }
+        }
+    }
+
+    struct AnalysisJSON: Encodable {
+        var stored: StoredCustomerAnalysis
+        init(_ stored: StoredCustomerAnalysis) { self.stored = stored }
+
+        enum Keys: String, CodingKey { case runID, currency }
+
+        func encode(to encoder: any Encoder) throws {
+            try stored.analysis.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(stored.runID, forKey: .runID)
+            try container.encode(stored.currency, forKey: .currency)
         }
     }
 

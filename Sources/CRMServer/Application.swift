@@ -15,11 +15,14 @@ public struct ApplicationDependencies: Sendable {
     public var store: Store
     public var metrics: PrometheusCollectorRegistry
     public var persist: any PersistDriver
+    public var analytics: CustomerBaseRefresh
 
-    public init(store: Store, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), persist: any PersistDriver = MemoryPersistDriver()) {
+    public init(store: Store, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), persist: any PersistDriver = MemoryPersistDriver(),
+                logger: Logger = Logger(label: "crm")) {
         self.store = store
         self.metrics = metrics
         self.persist = persist
+        self.analytics = CustomerBaseRefresh(store: store, logger: logger)
     }
 }
 
@@ -31,7 +34,8 @@ public struct ApplicationDependencies: Sendable {
 public func buildApplication(configuration: ServerConfiguration, dependencies: ApplicationDependencies, logger: Logger,
                              beforeServing: @escaping @Sendable () async throws -> Void = {}) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
-    var services: [any Service] = [DatabaseService(database: dependencies.store.database)]
+    var services: [any Service] = [DatabaseService(database: dependencies.store.database),
+                                   ScheduledAnalyticsRefresh(refresh: dependencies.analytics, store: dependencies.store, logger: logger)]
     if let memory = dependencies.persist as? MemoryPersistDriver<ContinuousClock> { services.append(memory) }
     var app = Application(
         router: router,
@@ -62,7 +66,8 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
 
     let authenticator = Authenticator(store: dependencies.store, persist: dependencies.persist, configuration: configuration)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
-    let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, configuration: configuration, logger: logger)
+    let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,
+                                           configuration: configuration, logger: logger)
     // The group already carries the /api/v1 prefix.
     try implementation.registerHandlers(on: api, serverURL: URL(string: "/")!, configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds),
                                         middlewares: [ProblemMiddleware(logger: logger)])

@@ -80,6 +80,8 @@ public struct BulkLoader: Sendable {
         try await database.write { db in
             try await db.raw("DELETE FROM purchase_summaries").run()
             try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: PurchaseSummaries.columns)) " + PurchaseSummaries.aggregate(customer: nil)).run()
+            try await db.raw("DELETE FROM purchase_months").run()
+            try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: PurchaseSummaries.monthColumns)) " + PurchaseSummaries.monthly(customer: nil)).run()
         }
     }
 

@@ -1,3 +1,4 @@
+import CRMAnalytics
 import CRMCore
 import Foundation
 import SQLKit
@@ -111,14 +112,23 @@ public struct CustomerRepository: Sendable {
         public var kind: Customer.Kind?
         public var updatedSince: Date?
         public var includeArchived: Bool
+        /// Filters on the latest analysis (customers not yet analysed match none of them).
+        public var tier: CustomerTier?
+        public var loyaltyStage: LoyaltyStage?
+        public var rfmSegment: RFMSegment?
+        public var churnRisk: ChurnRiskLevel?
+        public var silentChurn: Bool?
         public var sort: ListSort
         public var cursor: String?
         public var limit: Int
 
         public init(role: CustomerRole? = nil, tag: String? = nil, ownerID: User.ID? = nil, kind: Customer.Kind? = nil,
-                    updatedSince: Date? = nil, includeArchived: Bool = false, sort: ListSort = .id, cursor: String? = nil, limit: Int = 50) {
+                    updatedSince: Date? = nil, includeArchived: Bool = false, tier: CustomerTier? = nil, loyaltyStage: LoyaltyStage? = nil,
+                    rfmSegment: RFMSegment? = nil, churnRisk: ChurnRiskLevel? = nil, silentChurn: Bool? = nil,
+                    sort: ListSort = .id, cursor: String? = nil, limit: Int = 50) {
             self.role = role; self.tag = tag; self.ownerID = ownerID; self.kind = kind; self.updatedSince = updatedSince
-            self.includeArchived = includeArchived; self.sort = sort; self.cursor = cursor; self.limit = limit
+            self.includeArchived = includeArchived; self.tier = tier; self.loyaltyStage = loyaltyStage; self.rfmSegment = rfmSegment
+            self.churnRisk = churnRisk; self.silentChurn = silentChurn; self.sort = sort; self.cursor = cursor; self.limit = limit
         }
     }
 
@@ -137,6 +147,15 @@ public struct CustomerRepository: Sendable {
             if let kind = q.kind { sql = sql + " AND c.kind = \(bind: kind.rawValue)" }
             if let since = q.updatedSince { sql = sql + " AND c.updated_at >= \(bind: Instant.format(since))" }
             if !q.includeArchived { sql = sql + " AND c.archived_at IS NULL" }
+            var analytics: [SQLQueryString] = []
+            if let v = q.tier { analytics.append("tier = \(bind: v.rawValue)") }
+            if let v = q.loyaltyStage { analytics.append("loyalty_stage = \(bind: v.rawValue)") }
+            if let v = q.rfmSegment { analytics.append("rfm_segment = \(bind: v.rawValue)") }
+            if let v = q.churnRisk { analytics.append("churn_risk = \(bind: v.rawValue)") }
+            if let v = q.silentChurn { analytics.append("silent_churn = \(bind: v)") }
+            if !analytics.isEmpty {
+                sql = sql + " AND c.id IN (SELECT customer_id FROM customer_analytics WHERE " + analytics.joined(separator: " AND ") + ")"
+            }
             let op = q.sort.descending ? "<" : ">"
             let dir = q.sort.descending ? "DESC" : "ASC"
             if let column = q.sort.column {

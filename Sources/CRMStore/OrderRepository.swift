@@ -210,7 +210,21 @@ public enum PurchaseSummaries {
     static func recompute(_ db: any SQLDatabase, _ customer: Customer.ID) async throws {
         try await db.raw("DELETE FROM purchase_summaries WHERE customer_id = \(bind: customer.rawValue)").run()
         try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: columns)) " + aggregate(customer: customer)).run()
+        try await db.raw("DELETE FROM purchase_months WHERE customer_id = \(bind: customer.rawValue)").run()
+        try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: monthColumns)) " + monthly(customer: customer)).run()
     }
+
+    /// Revenue and profit by calendar month, so the analytics windows need no order scan.
+    static func monthly(customer: Customer.ID?) -> SQLQueryString {
+        let filter: SQLQueryString = customer.map { "WHERE customer_id = \(bind: $0.rawValue)" } ?? ""
+        return """
+            SELECT customer_id, currency, substr(order_date, 1, 7) AS month, COUNT(*) AS order_count,
+                   SUM(revenue) AS revenue, SUM(revenue - cost) AS profit
+            FROM orders \(filter) GROUP BY customer_id, currency, substr(order_date, 1, 7)
+            """
+    }
+
+    static let monthColumns = "customer_id, currency, month, order_count, revenue, profit"
 
     static func decode(_ r: Row) throws -> PurchaseSummary {
         PurchaseSummary(customerID: try r.id("customer_id"), currency: try r.currency("currency"),
@@ -241,7 +255,13 @@ public struct PurchaseSummaryRepository: Sendable {
             let stored = SQLQueryString("SELECT \(unsafeRaw: PurchaseSummaries.columns) FROM purchase_summaries")
             let sql: SQLQueryString = "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + expected + " EXCEPT " + stored
                 + ") a UNION ALL SELECT * FROM (" + stored + " EXCEPT " + expected + ") b) d ORDER BY customer_id"
-            return try await db.rows(sql) { try $0.id("customer_id") }
+            let expectedMonths = PurchaseSummaries.monthly(customer: nil)
+            let storedMonths = SQLQueryString("SELECT \(unsafeRaw: PurchaseSummaries.monthColumns) FROM purchase_months")
+            let monthsSQL: SQLQueryString = "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + expectedMonths + " EXCEPT " + storedMonths
+                + ") a UNION ALL SELECT * FROM (" + storedMonths + " EXCEPT " + expectedMonths + ") b) d ORDER BY customer_id"
+            let wrong = Set(try await db.rows(sql) { try $0.id("customer_id", Customer.self) })
+                .union(try await db.rows(monthsSQL) { try $0.id("customer_id", Customer.self) })
+            return wrong.sorted { $0.rawValue < $1.rawValue }
         }
     }
 

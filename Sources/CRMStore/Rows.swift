@@ -1,6 +1,7 @@
 import CRMCore
 import Foundation
 import SQLKit
+import Synchronization
 
 /// Typed access to a result row, with errors that name the column.
 struct Row {
@@ -136,6 +137,35 @@ extension SQLDatabase {
     /// Runs `query` and maps each row, naming the failure if a row does not decode.
     func rows<T>(_ query: SQLQueryString, _ map: (Row) throws -> T) async throws -> [T] {
         try await raw(query).all().map { try map(Row($0)) }
+    }
+
+    /// Streams a large result through `map` one row at a time, keeping only the mapped
+    /// values (a million `SQLRow`s held at once would cost far more memory). A row that
+    /// fails to map fails the query.
+    func stream<T: Sendable>(_ query: SQLQueryString, _ map: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
+        let collected = Collected<T>()
+        try await raw(query).run { row in collected.add { try map(Row(row)) } }
+        return try collected.result()
+    }
+}
+
+/// What `stream` gathers: rows arrive one after another on the database's event loop, and
+/// the mutex makes handing the array back to the caller's task safe.
+final class Collected<T: Sendable>: Sendable {
+    private let state = Mutex<(values: [T], error: (any Error)?)>(([], nil))
+
+    func add(_ make: () throws -> T) {
+        state.withLock { state in
+            guard state.error == nil else { return }
+            do { state.values.append(try make()) } catch { state.error = error }
+        }
+    }
+
+    func result() throws -> [T] {
+        try state.withLock { state in
+            if let error = state.error { throw error }
+            return state.values
+        }
     }
 }
 

@@ -221,5 +221,71 @@ public enum Schema {
             );
             CREATE INDEX consents_customer ON consents(customer_id, channel, id)
             """, $0) },
+        Migration(version: 4, name: "purchase months, customer analytics") { sql("""
+            CREATE TABLE purchase_months (
+                customer_id BIGINT NOT NULL REFERENCES customers(id),
+                currency TEXT NOT NULL,
+                month TEXT NOT NULL,
+                order_count BIGINT NOT NULL,
+                revenue BIGINT NOT NULL,
+                profit BIGINT NOT NULL,
+                PRIMARY KEY (customer_id, currency, month)
+            ){without_rowid};
+            INSERT INTO purchase_months (customer_id, currency, month, order_count, revenue, profit)
+                SELECT customer_id, currency, substr(order_date, 1, 7), COUNT(*), SUM(revenue), SUM(revenue - cost)
+                FROM orders GROUP BY customer_id, currency, substr(order_date, 1, 7);
+            CREATE TABLE analytics_settings (
+                id BIGINT PRIMARY KEY,
+                settings TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                updated_by BIGINT REFERENCES users(id)
+            );
+            CREATE TABLE analytics_runs (
+                id {id},
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                as_of TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                dashboard TEXT NOT NULL,
+                customers BIGINT NOT NULL,
+                seconds DOUBLE PRECISION NOT NULL,
+                started_by BIGINT REFERENCES users(id)
+            );
+            CREATE TABLE customer_analytics (
+                customer_id BIGINT PRIMARY KEY REFERENCES customers(id),
+                run_id BIGINT NOT NULL REFERENCES analytics_runs(id),
+                currency TEXT NOT NULL,
+                tier TEXT NOT NULL,
+                value_level TEXT NOT NULL,
+                loyalty_stage TEXT NOT NULL,
+                buying_type TEXT,
+                trajectory TEXT NOT NULL,
+                recency_score BIGINT,
+                frequency_score BIGINT,
+                monetary_score BIGINT,
+                rfm_segment TEXT,
+                expected_purchases DOUBLE PRECISION,
+                p_alive DOUBLE PRECISION,
+                clv BIGINT,
+                churn_risk TEXT,
+                silent_churn BOOLEAN NOT NULL,
+                window_revenue BIGINT NOT NULL,
+                window_profit BIGINT NOT NULL
+            );
+            CREATE INDEX customer_analytics_tier ON customer_analytics(tier, customer_id);
+            CREATE INDEX customer_analytics_stage ON customer_analytics(loyalty_stage, customer_id);
+            CREATE INDEX customer_analytics_segment ON customer_analytics(rfm_segment, customer_id);
+            CREATE INDEX customer_analytics_churn ON customer_analytics(churn_risk, customer_id);
+            CREATE TABLE analytics_history (
+                id {id},
+                customer_id BIGINT NOT NULL REFERENCES customers(id),
+                run_id BIGINT NOT NULL REFERENCES analytics_runs(id),
+                changed_on TEXT NOT NULL,
+                measure TEXT NOT NULL,
+                before_value TEXT,
+                after_value TEXT NOT NULL
+            );
+            CREATE INDEX analytics_history_customer ON analytics_history(customer_id, id)
+            """, $0) },
     ]
 }

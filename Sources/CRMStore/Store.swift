@@ -12,6 +12,10 @@ public struct Customer360: Sendable {
     public var interactions: [Interaction]
     public var openTasks: [FollowUpTask]
     public var consents: [Consent]
+    /// The latest analysis of this customer (nil before the first analytics run).
+    public var analysis: StoredCustomerAnalysis?
+    /// Tier and loyalty-stage changes, newest first.
+    public var analyticsHistory: [AnalyticsChange]
 }
 
 /// The repositories over one database, built once and passed to whoever needs them.
@@ -28,6 +32,7 @@ public struct Store: Sendable {
     public let users: UserRepository
     public let customFields: CustomFieldRepository
     public let audit: AuditLog
+    public let analytics: AnalyticsRepository
 
     public init(database: any StoreDatabase, defaultCountryCode: String = "86") {
         self.database = database
@@ -42,11 +47,22 @@ public struct Store: Sendable {
         users = UserRepository(database: database)
         customFields = CustomFieldRepository(database: database)
         audit = AuditLog(database: database)
+        analytics = AnalyticsRepository(database: database)
     }
 
     /// Applies pending migrations.
     public func migrate(logger: Logger) async throws {
         try await Migrator(database: database, logger: logger).migrate()
+    }
+
+    /// A customer with their latest analysis, read on one connection.
+    public func customerWithAnalysis(_ id: Customer.ID) async throws -> (Customer, StoredCustomerAnalysis?) {
+        let found = try await database.read { db -> (Customer, StoredCustomerAnalysis?)? in
+            guard let customer = try await CustomerRepository.fetch(db, id) else { return nil }
+            return (customer, try await AnalyticsRepository.analyses(db, [id])[id])
+        }
+        guard let found else { throw DomainError.notFound(entity: CustomerRepository.entity, id: "\(id)") }
+        return found
     }
 
     /// The customer 360 view: profile, contacts, summaries, the last orders and
@@ -61,7 +77,9 @@ public struct Store: Sendable {
                 recentOrders: try await OrderRepository.fetchMany(db, "SELECT * FROM orders WHERE customer_id = \(bind: id.rawValue) ORDER BY order_date DESC, id DESC LIMIT \(bind: recent)"),
                 interactions: try await db.rows("SELECT * FROM interactions WHERE customer_id = \(bind: id.rawValue) ORDER BY occurred_at DESC, id DESC LIMIT \(bind: recent)", InteractionRepository.decode),
                 openTasks: try await db.rows("SELECT * FROM tasks WHERE customer_id = \(bind: id.rawValue) AND status = 'open' ORDER BY due_date, id LIMIT 50", TaskRepository.decode),
-                consents: try await ConsentRepository.current(db, id))
+                consents: try await ConsentRepository.current(db, id),
+                analysis: try await AnalyticsRepository.analyses(db, [id])[id],
+                analyticsHistory: try await AnalyticsRepository.history(db, id, limit: 20))
         }
         guard let view else { throw DomainError.notFound(entity: CustomerRepository.entity, id: "\(id)") }
         return view

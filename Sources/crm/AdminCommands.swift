@@ -31,19 +31,27 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Random seed: the same seed builds the same company.")
     var seed: UInt64 = 2026
 
+    @Flag(inversion: .prefixedNo, help: "Analyse the customer base after loading (tiers, RFM, CLV …).")
+    var analyse = true
+
     func run() async throws {
         let settings = try await Settings(options: options)
         let logger = settings.logger()
         let company = DemoCompany(customers: customers, orderLines: orderLines, seed: seed)
-        let report = try await withStore(settings.database, logger: logger) { store in
+        _ = try await withStore(settings.database, logger: logger) { store in
             let hash = try await Authenticator.hashPassword(DemoCompany.password, cost: 10)
-            return try await company.load(into: store, passwordHash: hash, logger: logger) { line in
+            let report = try await company.load(into: store, passwordHash: hash, logger: logger) { line in
                 FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
             }
+            FileHandle.standardError.write(Data("\n".utf8))
+            print(String(format: "Loaded %d customers, %d orders and %d order lines into %@ in %.1f s.",
+                         report.customers, report.orders, report.orderLines, "\(settings.database)", report.seconds))
+            if analyse {
+                let (run, _) = try await CustomerBaseRefresh(store: store, logger: logger).run(by: nil)
+                print(String(format: "Analysed %d customers (tiers, loyalty, RFM, CLV, churn risk) in %.1f s.", run.customers, run.seconds))
+            }
+            return report
         }
-        FileHandle.standardError.write(Data("\n".utf8))
-        print(String(format: "Loaded %d customers, %d orders and %d order lines into %@ in %.1f s.",
-                     report.customers, report.orders, report.orderLines, "\(settings.database)", report.seconds))
         printDemoSignIns()
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CRMAnalytics
+import CRMCore
+import CRMServer
 import Foundation
 
 /// `crm analytics …`: the analytics engine on files exported from any system, without
@@ -8,7 +10,43 @@ struct AnalyticsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analytics",
         abstract: "Customer-base models, RFM and tiers on CSV files (no database needed).",
-        subcommands: [FitModel.self, RFMCommand.self])
+        subcommands: [Refresh.self, FitModel.self, RFMCommand.self])
+}
+
+/// `crm analytics refresh`: the server's analysis, run now against the database.
+struct Refresh: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse the customer base in the database now and store every customer's results.",
+        discussion: "The server also does this on a schedule (refreshIntervalMinutes in the analytics settings).")
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "The day the analysis stands on (YYYY-MM-DD; default today, UTC).")
+    var asOf: String?
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        let logger = settings.logger()
+        var day = CalendarDate(utc: Date())
+        if let asOf {
+            guard let d = CalendarDate(asOf) else { throw ValidationError("--as-of: \"\(asOf)\" is not a date like 2026-06-30") }
+            day = d
+        }
+        let asOfDay = day
+        let (run, timing) = try await withStore(settings.database, logger: logger) { store in
+            try await CustomerBaseRefresh(store: store, logger: logger).run(asOf: asOfDay, by: nil)
+        }
+        let d = run.dashboard
+        print(String(format: "Analysed %d customers (%d buyers) as of %@ in %.2f s: read %.2f s, compute %.2f s, write %.2f s.",
+                     run.customers, d.buyers, d.asOf, run.seconds, timing.readSeconds, timing.computeSeconds, timing.writeSeconds))
+        print("Tiers: " + d.tiers.map { "\($0.tier) \($0.customers)" }.joined(separator: ", "))
+        if let m = d.repeatModel {
+            print("\(m.model): " + m.parameters.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")
+                  + String(format: ", log-likelihood %.1f", m.logLikelihood))
+        }
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("VmHWM") { print("Peak resident memory: " + line.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
+        }
+    }
 }
 
 /// A CSV of numbers with a header, read whole (summary files are one row per customer, so

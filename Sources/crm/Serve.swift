@@ -47,7 +47,8 @@ struct Serve: AsyncParsableCommand {
         // PostgreSQL's pool must run before the migrations can use it; the server's own
         // database service takes over once the application starts.
         let store = Store(database: database, defaultCountryCode: configuration.defaultCountryCode)
-        let app = try buildApplication(configuration: configuration, dependencies: .init(store: store, metrics: registry), logger: logger,
+        let dependencies = ApplicationDependencies(store: store, metrics: registry, logger: logger)
+        let app = try buildApplication(configuration: configuration, dependencies: dependencies, logger: logger,
                                        beforeServing: {
             try await store.migrate(logger: logger)
             if demo, try await store.users.list().isEmpty {
@@ -55,6 +56,8 @@ struct Serve: AsyncParsableCommand {
                 let hash = try await Authenticator.hashPassword(DemoCompany.password, cost: 10)
                 let report = try await DemoCompany(customers: demoCustomers).load(into: store, passwordHash: hash, logger: logger)
                 print(String(format: "Loaded %d customers, %d orders, %d order lines in %.1f s.", report.customers, report.orders, report.orderLines, report.seconds))
+                let (run, _) = try await dependencies.analytics.run(by: nil)
+                print(String(format: "Analysed %d customers (tiers, loyalty, RFM, CLV, churn risk) in %.1f s.", run.customers, run.seconds))
                 printDemoSignIns()
             }
             print("CRM is serving at http://\(configuration.hostname):\(configuration.port)/ (API: /api/v1, spec: /openapi.yaml) on \(configuration.database)")

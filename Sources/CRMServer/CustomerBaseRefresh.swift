@@ -1,0 +1,97 @@
+import CRMAnalytics
+import CRMCore
+import CRMStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the customer-base analysis: reads the purchase summaries, computes with
+/// `CustomerBaseAnalysis` and stores every result. One run at a time per process: a
+/// second request while one runs gets a conflict rather than doubling the work.
+public final class CustomerBaseRefresh: Sendable {
+    let store: Store
+    let logger: Logger
+    private let running = Mutex(false)
+
+    public init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Figures of one run, for logs and the command line.
+    public struct Timing: Sendable {
+        public var readSeconds: Double
+        public var computeSeconds: Double
+        public var writeSeconds: Double
+    }
+
+    @discardableResult
+    public func run(asOf: CalendarDate = CalendarDate(utc: Date()), by actor: Actor?) async throws -> (AnalyticsRun, Timing) {
+        if let actor { try AccessPolicy.require(actor, .refreshAnalytics) }
+        let claimed = running.withLock { busy in
+            if busy { return false }
+            busy = true
+            return true
+        }
+        guard claimed else { throw DomainError.conflict("an analytics refresh is already running; try again when it has finished") }
+        defer { running.withLock { $0 = false } }
+
+        let started = Date()
+        let clock = ContinuousClock.now
+        let settings = try await store.analytics.settings()
+        let inputs = try await store.analytics.inputs(asOf: asOf, settings: settings)
+        let read = ContinuousClock.now
+        // The computation is CPU-bound and spreads itself over the cores; run it off the
+        // cooperative pool's shared threads so request handling keeps a thread.
+        let analysis = await withCheckedContinuation { (done: CheckedContinuation<CustomerBaseAnalysis, Never>) in
+            Thread.detachNewThread {
+                done.resume(returning: CustomerBaseAnalysis(inputs, asOfDay: asOf.daysSinceEpoch, settings: settings))
+            }
+        }
+        let computed = ContinuousClock.now
+        let run = try await store.analytics.store(analysis, asOf: asOf, settings: settings, startedAt: started, by: actor)
+        let written = ContinuousClock.now
+        let timing = Timing(readSeconds: Self.seconds(read - clock), computeSeconds: Self.seconds(computed - read),
+                            writeSeconds: Self.seconds(written - computed))
+        logger.info("analytics refreshed", metadata: [
+            "customers": "\(run.customers)", "as_of": "\(asOf)", "read_s": "\(timing.readSeconds)",
+            "compute_s": "\(timing.computeSeconds)", "write_s": "\(timing.writeSeconds)",
+        ])
+        return (run, timing)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// Refreshes the analysis on the schedule the settings give (`refreshIntervalMinutes`,
+/// 0 = never), checking once a minute whether one is due, until graceful shutdown.
+struct ScheduledAnalyticsRefresh: Service {
+    let refresh: CustomerBaseRefresh
+    let store: Store
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                // Wait first: at start-up the migrations and any demo load come before analysis.
+                try await Task.sleep(for: .seconds(60))
+                do {
+                    let settings = try await store.analytics.settings()
+                    if settings.refreshIntervalMinutes > 0 {
+                        let last = try await store.analytics.latestRun()?.finishedAt
+                        if last.map({ Date().timeIntervalSince($0) >= Double(settings.refreshIntervalMinutes) * 60 }) ?? true {
+                            try await refresh.run(by: nil)
+                        }
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("scheduled analytics refresh failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import CRMAnalytics
+import CRMCore
+import Foundation
+import SQLKit
+
+/// One run of the customer-base analysis: when, on which day, with which settings, and
+/// the dashboard it produced.
+public struct AnalyticsRun: Sendable {
+    public var id: Int64
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var asOf: CalendarDate
+    public var settings: AnalyticsSettings
+    public var dashboard: CustomerBaseDashboard
+    public var customers: Int
+    public var seconds: Double
+    public var startedBy: User.ID?
+}
+
+/// A customer's stored analysis, with the run that produced it.
+public struct StoredCustomerAnalysis: Sendable, Hashable {
+    public var runID: Int64
+    /// The currency of the amounts (the settings' currency of that run).
+    public var currency: String
+    public var analysis: CustomerAnalysis
+}
+
+/// A dated change of a customer's tier or loyalty stage.
+public struct AnalyticsChange: Sendable, Hashable, Codable {
+    public enum Measure: String, Sendable, Hashable, Codable { case tier, loyaltyStage }
+    public var customerID: Customer.ID
+    public var runID: Int64
+    public var changedOn: CalendarDate
+    public var measure: Measure
+    public var before: String?
+    public var after: String
+}
+
+/// Reads the purchase summaries for the analysis, and stores its results, settings and
+/// history. The computation itself is `CustomerBaseAnalysis`, which knows no database.
+public struct AnalyticsRepository: Sendable {
+    let database: any StoreDatabase
+
+    public init(database: any StoreDatabase) { self.database = database }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    // MARK: settings
+
+    public func settings() async throws -> AnalyticsSettings {
+        try await database.read { db in
+            guard let text = try await db.raw("SELECT settings FROM analytics_settings WHERE id = 1").first().map({ try Row($0).string("settings") }) else {
+                return AnalyticsSettings()
+            }
+            return try JSONDecoder().decode(AnalyticsSettings.self, from: Data(text.utf8))
+        }
+    }
+
+    /// Replaces the settings (admins only), audited with the before and after values.
+    public func saveSettings(_ settings: AnalyticsSettings, by actor: Actor) async throws -> AnalyticsSettings {
+        try AccessPolicy.require(actor, .manageAnalyticsSettings)
+        let problems = settings.problems()
+        guard problems.isEmpty else {
+            throw DomainError.invalid(problems.map { ValidationIssue(pointer: $0.pointer, reason: $0.message) })
+        }
+        let text = String(decoding: try Self.encoder.encode(settings), as: UTF8.self)
+        try await database.write { db in
+            let before = try await db.raw("SELECT settings FROM analytics_settings WHERE id = 1").first().map { try Row($0).string("settings") }
+            let now = Instant.format(Date())
+            if before == nil {
+                try await db.raw("INSERT INTO analytics_settings (id, settings, updated_at, updated_by) VALUES (1, \(bind: text), \(bind: now), \(bind: actor.userID.rawValue))").run()
+            } else {
+                try await db.raw("UPDATE analytics_settings SET settings = \(bind: text), updated_at = \(bind: now), updated_by = \(bind: actor.userID.rawValue) WHERE id = 1").run()
+            }
+            try await AuditLog.append(db, actor: actor, action: before == nil ? .create : .update, entity: "analytics_settings", entityID: "1",
+                                      changes: [FieldChange(field: "settings", before: before, after: text)])
+        }
+        return settings
+    }
+
+    // MARK: reading the summaries
+
+    /// Every live customer or prospect (and anyone who has bought) with their lifetime
+    /// summary in `currency` and their revenue and profit in the window ending on `asOf`
+    /// and the window before it. Complaints are interactions whose outcome is "complaint".
+    public func inputs(asOf: CalendarDate, settings: AnalyticsSettings) async throws -> [CustomerSummaryInput] {
+        let months = settings.windowMonths
+        // Whole calendar months: the window is the `months` months up to and including asOf's month.
+        let currentStart = Self.month(asOf, minus: months - 1)
+        let previousStart = Self.month(asOf, minus: 2 * months - 1)
+        let asOfMonth = Self.month(asOf, minus: 0)
+        return try await database.read { db in
+            var inputs = try await db.stream("""
+                SELECT c.id, s.first_purchase, s.last_purchase, s.order_count, s.purchase_days, s.revenue, s.profit,
+                       s.promotion_revenue, s.repeat_revenue
+                FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: settings.currency)
+                WHERE c.archived_at IS NULL
+                  AND (s.customer_id IS NOT NULL OR EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id
+                                                              AND r.role IN ('customer', 'prospect')))
+                ORDER BY c.id
+                """) { r -> CustomerSummaryInput in
+                let id = try r.int64("id")
+                guard let first = try r.optionalDate("first_purchase"), let last = try r.optionalDate("last_purchase") else {
+                    return CustomerSummaryInput(id: id)
+                }
+                return CustomerSummaryInput(
+                    id: id, firstPurchaseDay: first.daysSinceEpoch, lastPurchaseDay: last.daysSinceEpoch,
+                    orderCount: Int(try r.int64("order_count")), purchaseDays: Int(try r.int64("purchase_days")),
+                    revenueMinor: try r.int64("revenue"), profitMinor: try r.int64("profit"),
+                    promotionRevenueMinor: try r.int64("promotion_revenue"), repeatRevenueMinor: try r.int64("repeat_revenue"))
+            }
+            var index: [Int64: Int] = [:]
+            index.reserveCapacity(inputs.count)
+            for (i, c) in inputs.enumerated() { index[c.id] = i }
+            let windows = try await db.stream("""
+                SELECT customer_id,
+                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN revenue ELSE 0 END) AS BIGINT) AS window_revenue,
+                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS window_profit,
+                       CAST(SUM(CASE WHEN month < \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS previous_profit
+                FROM purchase_months
+                WHERE currency = \(bind: settings.currency) AND month >= \(bind: previousStart) AND month <= \(bind: asOfMonth)
+                GROUP BY customer_id
+                """) { r in (try r.int64("customer_id"), try r.int64("window_revenue"), try r.int64("window_profit"), try r.int64("previous_profit")) }
+            for (id, revenue, profit, previous) in windows {
+                guard let i = index[id] else { continue }
+                inputs[i].windowRevenueMinor = revenue
+                inputs[i].windowProfitMinor = profit
+                inputs[i].previousWindowProfitMinor = previous
+            }
+            let complaints = try await db.rows("SELECT customer_id, COUNT(*) AS n FROM interactions WHERE outcome = 'complaint' GROUP BY customer_id") {
+                (try $0.int64("customer_id"), try $0.int64("n"))
+            }
+            for (id, n) in complaints { if let i = index[id] { inputs[i].complaints = Int(n) } }
+            return inputs
+        }
+    }
+
+    /// "YYYY-MM" of the month `minus` months before `date`'s month.
+    static func month(_ date: CalendarDate, minus: Int) -> String {
+        let total = date.year * 12 + (date.month - 1) - minus
+        let y = total / 12, m = total % 12 + 1
+        return String(format: "%04d-%02d", y, m)
+    }
+
+    // MARK: storing results
+
+    static let columns = ["customer_id", "run_id", "currency", "tier", "value_level", "loyalty_stage", "buying_type", "trajectory",
+                          "recency_score", "frequency_score", "monetary_score", "rfm_segment", "expected_purchases", "p_alive",
+                          "clv", "churn_risk", "silent_churn", "window_revenue", "window_profit"]
+
+    /// Stores a run and every customer's result, records tier and stage changes against
+    /// the previous run, and removes results of customers no longer analysed. Written in
+    /// chunks, each its own transaction, so order writes are not held up for the whole
+    /// run; each chunk leaves every row complete.
+    public func store(_ analysis: CustomerBaseAnalysis, asOf: CalendarDate, settings: AnalyticsSettings, startedAt: Date,
+                      by actor: Actor?) async throws -> AnalyticsRun {
+        let settingsText = String(decoding: try Self.encoder.encode(settings), as: UTF8.self)
+        let dashboardText = String(decoding: try Self.encoder.encode(analysis.dashboard), as: UTF8.self)
+        let previous = try await database.read { db in
+            let rows = try await db.stream("SELECT customer_id, tier, loyalty_stage FROM customer_analytics") { r in
+                (try r.int64("customer_id"), try r.string("tier"), try r.string("loyalty_stage"))
+            }
+            var previous: [Int64: (tier: String, stage: String)] = [:]
+            previous.reserveCapacity(rows.count)
+            for (id, tier, stage) in rows { previous[id] = (tier, stage) }
+            return previous
+        }
+        let runID = try await database.write { db -> Int64 in
+            let row = try await db.raw("""
+                INSERT INTO analytics_runs (started_at, finished_at, as_of, settings, dashboard, customers, seconds, started_by)
+                VALUES (\(bind: Instant.format(startedAt)), \(bind: Instant.format(startedAt)), \(bind: asOf.description), \(bind: settingsText),
+                        \(bind: dashboardText), \(bind: analysis.customers.count), 0, \(bind: actor?.userID.rawValue))
+                RETURNING id
+                """).first()
+            guard let row else { throw StoreError.corrupt("no id returned for the analytics run") }
+            return try Row(row).int64("id")
+        }
+        let day = asOf.description
+        let chunk = 20_000
+        let perStatement = 30_000 / Self.columns.count
+        for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
+            let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
+            var rows: [[any SQLExpression]] = []
+            rows.reserveCapacity(slice.count)
+            var changes: [[any SQLExpression]] = []
+            for c in slice {
+                rows.append([SQLBind(c.id), SQLBind(runID), SQLBind(settings.currency), SQLBind(c.tier.rawValue), SQLBind(c.valueLevel.rawValue),
+                             SQLBind(c.loyaltyStage.rawValue), SQLBind(c.buyingType?.rawValue), SQLBind(c.trajectory.rawValue),
+                             SQLBind(c.recencyScore.map(Int64.init)), SQLBind(c.frequencyScore.map(Int64.init)),
+                             SQLBind(c.monetaryScore.map(Int64.init)), SQLBind(c.rfmSegment?.rawValue),
+                             SQLBind(c.expectedPurchases), SQLBind(c.probabilityAlive), SQLBind(c.clvMinor),
+                             SQLBind(c.churnRisk?.rawValue), SQLBind(c.silentChurn), SQLBind(c.windowRevenueMinor), SQLBind(c.windowProfitMinor)])
+                if let before = previous[c.id] {
+                    if before.tier != c.tier.rawValue {
+                        changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("tier"), SQLBind(before.tier), SQLBind(c.tier.rawValue)])
+                    }
+                    if before.stage != c.loyaltyStage.rawValue {
+                        changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("loyaltyStage"), SQLBind(before.stage),
+                                        SQLBind(c.loyaltyStage.rawValue)])
+                    }
+                }
+            }
+            let batch = rows, changeRows = changes
+            try await database.write { db in
+                for s in stride(from: 0, to: batch.count, by: perStatement) {
+                    try await db.insert(into: "customer_analytics").columns(Self.columns)
+                        .rows(Array(batch[s..<min(s + perStatement, batch.count)]))
+                        .onConflict(with: "customer_id") { update in
+                            Self.columns.dropFirst().reduce(update) { $0.set(excludedValueOf: $1) }
+                        }
+                        .run()
+                }
+                for s in stride(from: 0, to: changeRows.count, by: 5_000) {
+                    try await db.insert(into: "analytics_history")
+                        .columns("customer_id", "run_id", "changed_on", "measure", "before_value", "after_value")
+                        .rows(Array(changeRows[s..<min(s + 5_000, changeRows.count)])).run()
+                }
+            }
+        }
+        let finished = Date()
+        let seconds = finished.timeIntervalSince(startedAt)
+        try await database.write { db in
+            try await db.raw("DELETE FROM customer_analytics WHERE run_id <> \(bind: runID)").run()
+            try await db.raw("UPDATE analytics_runs SET finished_at = \(bind: Instant.format(finished)), seconds = \(bind: seconds) WHERE id = \(bind: runID)").run()
+        }
+        return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,
+                            dashboard: analysis.dashboard, customers: analysis.customers.count, seconds: seconds, startedBy: actor?.userID)
+    }
+
+    // MARK: reading results
+
+    /// The latest finished run, or nil before the first.
+    public func latestRun() async throws -> AnalyticsRun? {
+        try await database.read { db in
+            try await db.rows("SELECT * FROM analytics_runs WHERE seconds > 0 ORDER BY id DESC LIMIT 1") { r in
+                AnalyticsRun(id: try r.int64("id"), startedAt: try r.instant("started_at"), finishedAt: try r.instant("finished_at"),
+                             asOf: try r.date("as_of"),
+                             settings: try JSONDecoder().decode(AnalyticsSettings.self, from: Data(try r.string("settings").utf8)),
+                             dashboard: try JSONDecoder().decode(CustomerBaseDashboard.self, from: Data(try r.string("dashboard").utf8)),
+                             customers: Int(try r.int64("customers")), seconds: try r.row.decode(column: "seconds", as: Double.self),
+                             startedBy: try r.optionalID("started_by"))
+            }.first
+        }
+    }
+
+    /// The stored analyses of these customers (those analysed).
+    public func analyses(of ids: [Customer.ID]) async throws -> [Customer.ID: StoredCustomerAnalysis] {
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in
+            try await Self.analyses(db, ids)
+        }
+    }
+
+    static func analyses(_ db: any SQLDatabase, _ ids: [Customer.ID]) async throws -> [Customer.ID: StoredCustomerAnalysis] {
+        var out: [Customer.ID: StoredCustomerAnalysis] = [:]
+        for s in stride(from: 0, to: ids.count, by: 500) {
+            let slice = ids[s..<min(s + 500, ids.count)].map { SQLBind($0.rawValue) as any SQLExpression }
+            let rows = try await db.select().column("*").from("customer_analytics")
+                .where(SQLIdentifier("customer_id"), .in, SQLGroupExpression(slice)).all()
+            for row in rows {
+                let r = Row(row)
+                let stored = try decode(r)
+                out[Customer.ID(stored.analysis.id)] = stored
+            }
+        }
+        return out
+    }
+
+    static func decode(_ r: Row) throws -> StoredCustomerAnalysis {
+        func double(_ c: String) throws -> Double? { try r.row.decode(column: c, as: Double?.self) }
+        return StoredCustomerAnalysis(runID: try r.int64("run_id"), currency: try r.string("currency"), analysis: CustomerAnalysis(
+            id: try r.int64("customer_id"), tier: try r.enumValue("tier"), valueLevel: try r.enumValue("value_level"),
+            loyaltyStage: try r.enumValue("loyalty_stage"), buyingType: try r.optionalEnum("buying_type"),
+            trajectory: try r.enumValue("trajectory"),
+            recencyScore: try r.optionalInt64("recency_score").map(Int.init), frequencyScore: try r.optionalInt64("frequency_score").map(Int.init),
+            monetaryScore: try r.optionalInt64("monetary_score").map(Int.init), rfmSegment: try r.optionalEnum("rfm_segment"),
+            expectedPurchases: try double("expected_purchases"), probabilityAlive: try double("p_alive"), clvMinor: try r.optionalInt64("clv"),
+            churnRisk: try r.optionalEnum("churn_risk"), silentChurn: try r.bool("silent_churn"),
+            windowRevenueMinor: try r.int64("window_revenue"), windowProfitMinor: try r.int64("window_profit")))
+    }
+
+    /// A customer's tier and stage changes, newest first.
+    public func history(of id: Customer.ID, limit: Int = 100) async throws -> [AnalyticsChange] {
+        try await database.read { db in
+            try await Self.history(db, id, limit: limit)
+        }
+    }
+
+    static func history(_ db: any SQLDatabase, _ id: Customer.ID, limit: Int) async throws -> [AnalyticsChange] {
+        try await db.rows("SELECT * FROM analytics_history WHERE customer_id = \(bind: id.rawValue) ORDER BY id DESC LIMIT \(bind: limit)") { r in
+            AnalyticsChange(customerID: try r.id("customer_id"), runID: try r.int64("run_id"), changedOn: try r.date("changed_on"),
+                            measure: try r.enumValue("measure"), before: try r.optionalString("before_value"), after: try r.string("after_value"))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import CRMAnalytics
+
+@Suite("The whole customer-base analysis")
+struct CustomerBaseAnalysisTests {
+    /// Customers simulated from known BG/NBD parameters, turned into the day-based summaries
+    /// the server reads: the analysis must recover the parameters, so its time units are right.
+    @Test func recoversTheModelFromDaySummaries() throws {
+        let truth = BGNBD(r: 0.243, alpha: 4.414, a: 0.793, b: 2.426)
+        let histories = BGNBDSimulation(model: truth, seed: 7).histories(count: 20_000)
+        let asOf = 20_000
+        let inputs = histories.enumerated().map { i, h -> CustomerSummaryInput in
+            let first = asOf - Int((h.age * 7).rounded())
+            let last = first + Int((h.recency * 7).rounded())
+            let spend = Int64(1_000 + (i % 7) * 500)
+            return CustomerSummaryInput(id: Int64(i + 1), firstPurchaseDay: first, lastPurchaseDay: last, orderCount: h.repeatPurchases + 1,
+                                        purchaseDays: h.repeatPurchases + 1, revenueMinor: spend * Int64(h.repeatPurchases + 1),
+                                        profitMinor: spend * Int64(h.repeatPurchases + 1) / 3, repeatRevenueMinor: spend * Int64(h.repeatPurchases),
+                                        windowRevenueMinor: spend, windowProfitMinor: spend / 3)
+        }
+        let analysis = CustomerBaseAnalysis(inputs, asOfDay: asOf)
+        let model = try #require(analysis.dashboard.repeatModel)
+        #expect(model.model == "bgnbd" && model.customers == 20_000)
+        for (name, value) in [("r", truth.r), ("alpha", truth.alpha), ("a", truth.a), ("b", truth.b)] {
+            let fitted = try #require(model.parameters[name])
+            #expect(abs(fitted - value) / value < 0.25, "\(name): fitted \(fitted), true \(value)")
+        }
+        #expect(analysis.dashboard.spendModel != nil)
+        // P(alive) and CLV for everyone who bought; one-time buyers' P(alive) is 1 under BG/NBD.
+        #expect(analysis.customers.allSatisfy { $0.probabilityAlive.map { (0...1).contains($0) } ?? false })
+        #expect(analysis.customers.allSatisfy { ($0.clvMinor ?? -1) >= 0 })
+        for (c, h) in zip(analysis.customers, histories) where h.repeatPurchases == 0 {
+            #expect(c.probabilityAlive == 1)
+        }
+    }
+
+    @Test func prospectsGetTheBottomAndNoScores() {
+        let inputs = [
+            CustomerSummaryInput(id: 1),
+            CustomerSummaryInput(id: 2, firstPurchaseDay: 100, lastPurchaseDay: 100, orderCount: 1, purchaseDays: 1, revenueMinor: 500,
+                                 profitMinor: 200, promotionRevenueMinor: 500, windowRevenueMinor: 500, windowProfitMinor: 200),
+            CustomerSummaryInput(id: 3, firstPurchaseDay: 50, lastPurchaseDay: 150, orderCount: 3, purchaseDays: 3, revenueMinor: 900,
+                                 profitMinor: 300, repeatRevenueMinor: 600, windowRevenueMinor: 900, windowProfitMinor: 300, previousWindowProfitMinor: 900),
+        ]
+        let analysis = CustomerBaseAnalysis(inputs, asOfDay: 160)
+        let prospect = analysis.customers[0]
+        #expect(prospect.tier == .lead && prospect.loyaltyStage == .potential && prospect.rfmSegment == nil && prospect.churnRisk == nil)
+        #expect(prospect.buyingType == nil && prospect.trajectory == .unprofitable)
+        #expect(analysis.customers[1].buyingType == .transactional && analysis.customers[2].buyingType == .relational)
+        #expect(analysis.customers[2].tier == .platinum, "⌈3·1%⌉ = 1 platinum: the highest window profit")
+        #expect(analysis.customers[2].trajectory == .profitableDeclining)
+        #expect(analysis.dashboard.customers == 3 && analysis.dashboard.buyers == 2)
+        #expect(analysis.dashboard.tiers.map(\.customers).reduce(0, +) == 3)
+        #expect(analysis.dashboard.rfmGrid.flatMap { $0 }.reduce(0, +) == 2)
+        #expect(analysis.dashboard.repeatModel == nil, "too few buyers to fit a model")
+    }
+
+    @Test func settingsProblemsNameTheField() {
+        var s = AnalyticsSettings()
+        #expect(s.problems().isEmpty)
+        s.currency = "rmb"
+        s.platinumMinimumMinor = 100
+        #expect(s.problems().map(\.pointer) == ["/currency", "/ironMinimumMinor"])
+        s = AnalyticsSettings()
+        (s.platinumMinimumMinor, s.goldMinimumMinor, s.ironMinimumMinor) = (100, 500, 10)
+        #expect(s.problems().map(\.pointer) == ["/goldMinimumMinor"])
+        (s.platinumMinimumMinor, s.goldMinimumMinor, s.ironMinimumMinor) = (1_000, 500, 10)
+        #expect(s.problems().isEmpty)
+        if case .thresholds(let p, let g, let i) = s.pyramid.cutoffs { #expect([p, g, i] == [1_000, 500, 10]) } else { Issue.record("thresholds expected") }
+    }
+}
