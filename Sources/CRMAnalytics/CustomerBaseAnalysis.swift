@@ -74,6 +74,18 @@ public struct AnalyticsSettings: Sendable, Hashable, Codable {
         if !(0..<1).contains(monthlyDiscountRate) { out.append(("/monthlyDiscountRate", "must be in [0, 1)")) }
         if let m = margin, !(0...1).contains(m) { out.append(("/margin", "must be a share between 0 and 1")) }
         if !(0...10_080).contains(refreshIntervalMinutes) { out.append(("/refreshIntervalMinutes", "must be 0 (off) to 10080 minutes")) }
+        if loyalty.repeatMinPurchases < 1 || loyalty.longStandingMinPurchases < loyalty.repeatMinPurchases
+            || loyalty.loyalMinPurchases < loyalty.longStandingMinPurchases || loyalty.longStandingMinTenureDays < 0
+            || loyalty.loyalMinTenureDays < loyalty.longStandingMinTenureDays || loyalty.activeWithinDays < 0 {
+            out.append(("/loyalty", "purchases and tenure must not decrease up the ladder (repeat ≤ long-standing ≤ loyal), all ≥ 0"))
+        }
+        if !(0...1_000_000).contains(trajectory.topSharePPM) || !(0...1_000_000).contains(trajectory.growthSharePPM)
+            || !(0...100).contains(trajectory.declinePercent) {
+            out.append(("/trajectory", "shares are 0 to 1,000,000 parts per million and declinePercent 0 to 100"))
+        }
+        if !(churn.highFromLapse >= churn.mediumFromLapse && churn.mediumFromLapse > 0) || !(churn.silentFromLapse > 0) || churn.silentMinPurchases < 2 {
+            out.append(("/churn", "lapses must be positive with high ≥ medium, and silentMinPurchases ≥ 2"))
+        }
         if !(0..<1).contains(churn.highBelowProbabilityAlive) || !(0..<1).contains(churn.mediumBelowProbabilityAlive) {
             out.append(("/churn", "P(alive) cut-offs must be in [0, 1)"))
         }
@@ -294,8 +306,8 @@ public struct CustomerBaseAnalysis: Sendable {
                         let alive = try? repeatModel.probabilityAlive(h)
                         var clv: Int64?
                         if let spendModel, let v = try? CustomerLifetimeValue.value(history: h, spend: spends[k], purchases: repeatModel,
-                                                                                   spendModel: spendModel, settings: clvSettings), v.isFinite {
-                            clv = Int64(v.rounded())
+                                                                                   spendModel: spendModel, settings: clvSettings) {
+                            clv = Int64(exactly: v.rounded()) // nil for NaN, infinities and values beyond Int64
                         }
                         // A value the maths could not give (overflow, no convergence) is left out, not stored as NaN.
                         out[k] = (expected.flatMap { $0.isFinite ? $0 : nil }, alive.flatMap { $0.isFinite ? $0 : nil }, clv)

@@ -52,6 +52,9 @@ extension APIImplementation {
         return .ok(.init(body: .json(try Transcode.convert(saved))))
     }
 
+    /// Erlang C steps up one agent at a time: bounding the traffic bounds the work a request can ask for.
+    static let maxErlangs = 100_000.0
+
     static func staffingJSON(_ s: ErlangC.Staffing) -> Schemas.Staffing {
         Schemas.Staffing(agents: s.agents, scheduledAgents: s.scheduledAgents, trafficErlangs: s.performance.trafficErlangs,
                          serviceLevel: s.performance.serviceLevel, averageSpeedOfAnswerSeconds: s.performance.averageSpeedOfAnswer,
@@ -64,8 +67,8 @@ extension APIImplementation {
         let target = target ?? 0.8, within = within ?? 20, shrinkage = shrinkage ?? 0, maxOccupancy = maxOccupancy ?? 1
         if !(target > 0 && target < 1) { issues.append(.init(pointer: "\(prefix)target", reason: "must be a share between 0 and 1, e.g. 0.8")) }
         if !(within >= 0 && within.isFinite) { issues.append(.init(pointer: "\(prefix)within", reason: "must be ≥ 0 seconds")) }
-        if !(shrinkage >= 0 && shrinkage < 1) { issues.append(.init(pointer: "\(prefix)shrinkage", reason: "must be in [0, 1)")) }
-        if !(maxOccupancy > 0 && maxOccupancy <= 1) { issues.append(.init(pointer: "\(prefix)maxOccupancy", reason: "must be in (0, 1]")) }
+        if !(shrinkage >= 0 && shrinkage <= 0.95) { issues.append(.init(pointer: "\(prefix)shrinkage", reason: "must be 0 to 0.95")) }
+        if !(maxOccupancy >= 0.5 && maxOccupancy <= 1) { issues.append(.init(pointer: "\(prefix)maxOccupancy", reason: "must be 0.5 to 1")) }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
         return ErlangC.Settings(target: .init(fraction: target, seconds: within), shrinkage: shrinkage, maxOccupancy: maxOccupancy)
     }
@@ -78,6 +81,9 @@ extension APIImplementation {
             issues.append(.init(pointer: "/query/callsPerHour", reason: "must be 0 to 1,000,000 calls an hour"))
         }
         if !(q.handleSeconds > 0 && q.handleSeconds <= 86_400) { issues.append(.init(pointer: "/query/handleSeconds", reason: "must be a positive number of seconds")) }
+        else if q.callsPerHour * q.handleSeconds / 3600 > Self.maxErlangs {
+            issues.append(.init(pointer: "/query/callsPerHour", reason: "more than \(Int(Self.maxErlangs)) erlangs of traffic is beyond one call centre"))
+        }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
         let settings = try Self.staffingSettings(target: q.target, within: q.within, shrinkage: q.shrinkage, maxOccupancy: q.maxOccupancy, at: "/query/")
         return .ok(.init(body: .json(Self.staffingJSON(ErlangC.staff(callsPerHour: q.callsPerHour, handleSeconds: q.handleSeconds, settings: settings)))))
@@ -98,7 +104,10 @@ extension APIImplementation {
             if !(interval.handleSeconds > 0 && interval.handleSeconds <= 86_400) {
                 issues.append(.init(pointer: "/intervals/\(i)/handleSeconds", reason: "must be a positive number of seconds"))
             }
-            if !(minutes > 0 && minutes <= 1_440) { issues.append(.init(pointer: "/intervals/\(i)/intervalMinutes", reason: "must be 1 to 1440 minutes")) }
+            if !(minutes >= 1 && minutes <= 1_440) { issues.append(.init(pointer: "/intervals/\(i)/intervalMinutes", reason: "must be 1 to 1440 minutes")) }
+            else if interval.calls / (minutes * 60) * interval.handleSeconds > Self.maxErlangs {
+                issues.append(.init(pointer: "/intervals/\(i)/calls", reason: "more than \(Int(Self.maxErlangs)) erlangs of traffic is beyond one call centre"))
+            }
             forecast.append(.init(start: interval.start, calls: interval.calls, intervalSeconds: minutes * 60, handleSeconds: interval.handleSeconds))
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }

@@ -41,6 +41,11 @@ public final class CustomerBaseRefresh: Sendable {
         let clock = ContinuousClock.now
         let settings = try await store.analytics.settings()
         let inputs = try await store.analytics.inputs(asOf: asOf, settings: settings)
+        // The summaries are lifetime figures: a day before the latest purchase would give
+        // negative recencies, so the analysis stands on today or a day after every purchase.
+        if let latest = inputs.lazy.compactMap(\.lastPurchaseDay).max(), asOf.daysSinceEpoch < latest {
+            throw DomainError.invalid("/query/asOf", "must not be before the latest purchase (\(CalendarDate(daysSinceEpoch: latest)))")
+        }
         let read = ContinuousClock.now
         // The computation is CPU-bound and spreads itself over the cores; run it off the
         // cooperative pool's shared threads so request handling keeps a thread.
@@ -75,14 +80,17 @@ struct ScheduledAnalyticsRefresh: Service {
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
+            var lastAttempt: Date?
             while !Task.isCancelled {
                 // Wait first: at start-up the migrations and any demo load come before analysis.
                 try await Task.sleep(for: .seconds(60))
                 do {
                     let settings = try await store.analytics.settings()
                     if settings.refreshIntervalMinutes > 0 {
-                        let last = try await store.analytics.latestRun()?.finishedAt
+                        // After a failure too, wait a whole interval rather than retrying every minute.
+                        let last = [try await store.analytics.latestRun()?.finishedAt, lastAttempt].compactMap { $0 }.max()
                         if last.map({ Date().timeIntervalSince($0) >= Double(settings.refreshIntervalMinutes) * 60 }) ?? true {
+                            lastAttempt = Date()
                             try await refresh.run(by: nil)
                         }
                     }

@@ -71,11 +71,10 @@ public struct AnalyticsRepository: Sendable {
         try await database.write { db in
             let before = try await db.raw("SELECT settings FROM analytics_settings WHERE id = 1").first().map { try Row($0).string("settings") }
             let now = Instant.format(Date())
-            if before == nil {
-                try await db.raw("INSERT INTO analytics_settings (id, settings, updated_at, updated_by) VALUES (1, \(bind: text), \(bind: now), \(bind: actor.userID.rawValue))").run()
-            } else {
-                try await db.raw("UPDATE analytics_settings SET settings = \(bind: text), updated_at = \(bind: now), updated_by = \(bind: actor.userID.rawValue) WHERE id = 1").run()
-            }
+            try await db.raw("""
+                INSERT INTO analytics_settings (id, settings, updated_at, updated_by) VALUES (1, \(bind: text), \(bind: now), \(bind: actor.userID.rawValue))
+                ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                """).run()
             try await AuditLog.append(db, actor: actor, action: before == nil ? .create : .update, entity: "analytics_settings", entityID: "1",
                                       changes: [FieldChange(field: "settings", before: before, after: text)])
         }
@@ -84,23 +83,27 @@ public struct AnalyticsRepository: Sendable {
 
     // MARK: reading the summaries
 
-    /// Every live customer or prospect (and anyone who has bought) with their lifetime
-    /// summary in `currency` and their revenue and profit in the window ending on `asOf`
-    /// and the window before it. Complaints are interactions whose outcome is "complaint".
+    /// Everyone who has bought in `currency`, and every live customer or prospect who has
+    /// bought nothing yet (those who buy only in other currencies are left out, not taken
+    /// for prospects), with their lifetime summary and their revenue and profit in the
+    /// window of whole months before `asOf`'s month and the window before it. Complaints
+    /// are interactions whose outcome is "complaint".
     public func inputs(asOf: CalendarDate, settings: AnalyticsSettings) async throws -> [CustomerSummaryInput] {
         let months = settings.windowMonths
-        // Whole calendar months: the window is the `months` months up to and including asOf's month.
-        let currentStart = Self.month(asOf, minus: months - 1)
-        let previousStart = Self.month(asOf, minus: 2 * months - 1)
-        let asOfMonth = Self.month(asOf, minus: 0)
+        // Whole calendar months before asOf's month: a month just begun would make every
+        // steady buyer look as if they were declining.
+        let currentStart = Self.month(asOf, minus: months)
+        let previousStart = Self.month(asOf, minus: 2 * months)
+        let lastMonth = Self.month(asOf, minus: 1)
         return try await database.read { db in
             var inputs = try await db.stream("""
                 SELECT c.id, s.first_purchase, s.last_purchase, s.order_count, s.purchase_days, s.revenue, s.profit,
                        s.promotion_revenue, s.repeat_revenue
                 FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: settings.currency)
                 WHERE c.archived_at IS NULL
-                  AND (s.customer_id IS NOT NULL OR EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id
-                                                              AND r.role IN ('customer', 'prospect')))
+                  AND (s.customer_id IS NOT NULL
+                       OR (EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id AND r.role IN ('customer', 'prospect'))
+                           AND NOT EXISTS (SELECT 1 FROM purchase_summaries x WHERE x.customer_id = c.id)))
                 ORDER BY c.id
                 """) { r -> CustomerSummaryInput in
                 let id = try r.int64("id")
@@ -122,7 +125,7 @@ public struct AnalyticsRepository: Sendable {
                        CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS window_profit,
                        CAST(SUM(CASE WHEN month < \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS previous_profit
                 FROM purchase_months
-                WHERE currency = \(bind: settings.currency) AND month >= \(bind: previousStart) AND month <= \(bind: asOfMonth)
+                WHERE currency = \(bind: settings.currency) AND month >= \(bind: previousStart) AND month <= \(bind: lastMonth)
                 GROUP BY customer_id
                 """) { r in (try r.int64("customer_id"), try r.int64("window_revenue"), try r.int64("window_profit"), try r.int64("previous_profit")) }
             for (id, revenue, profit, previous) in windows {
@@ -161,15 +164,21 @@ public struct AnalyticsRepository: Sendable {
         let settingsText = String(decoding: try Self.encoder.encode(settings), as: UTF8.self)
         let dashboardText = String(decoding: try Self.encoder.encode(analysis.dashboard), as: UTF8.self)
         let previous = try await database.read { db in
-            let rows = try await db.stream("SELECT customer_id, tier, loyalty_stage FROM customer_analytics") { r in
-                (try r.int64("customer_id"), try r.string("tier"), try r.string("loyalty_stage"))
+            let rows = try await db.stream("SELECT customer_id, currency, tier, loyalty_stage FROM customer_analytics") { r in
+                (try r.int64("customer_id"), try r.string("currency"), try r.string("tier"), try r.string("loyalty_stage"))
             }
             var previous: [Int64: (tier: String, stage: String)] = [:]
             previous.reserveCapacity(rows.count)
-            for (id, tier, stage) in rows { previous[id] = (tier, stage) }
+            // A tier in another currency is not comparable: no change is recorded across a currency switch.
+            for (id, currency, tier, stage) in rows where currency == settings.currency { previous[id] = (tier, stage) }
             return previous
         }
         let runID = try await database.write { db -> Int64 in
+            // Another process (the command line, a second server) may be refreshing: one at a time.
+            let recent = Instant.format(startedAt.addingTimeInterval(-15 * 60))
+            if try await db.raw("SELECT id FROM analytics_runs WHERE seconds = 0 AND started_at > \(bind: recent)").first() != nil {
+                throw DomainError.conflict("an analytics refresh is already running; try again when it has finished")
+            }
             let row = try await db.raw("""
                 INSERT INTO analytics_runs (started_at, finished_at, as_of, settings, dashboard, customers, seconds, started_by)
                 VALUES (\(bind: Instant.format(startedAt)), \(bind: Instant.format(startedAt)), \(bind: asOf.description), \(bind: settingsText),
@@ -182,49 +191,56 @@ public struct AnalyticsRepository: Sendable {
         let day = asOf.description
         let chunk = 20_000
         let perStatement = 30_000 / Self.columns.count
-        for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
-            let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
-            var rows: [[any SQLExpression]] = []
-            rows.reserveCapacity(slice.count)
-            var changes: [[any SQLExpression]] = []
-            for c in slice {
-                rows.append([SQLBind(c.id), SQLBind(runID), SQLBind(settings.currency), SQLBind(c.tier.rawValue), SQLBind(c.valueLevel.rawValue),
-                             SQLBind(c.loyaltyStage.rawValue), SQLBind(c.buyingType?.rawValue), SQLBind(c.trajectory.rawValue),
-                             SQLBind(c.recencyScore.map(Int64.init)), SQLBind(c.frequencyScore.map(Int64.init)),
-                             SQLBind(c.monetaryScore.map(Int64.init)), SQLBind(c.rfmSegment?.rawValue),
-                             SQLBind(c.expectedPurchases), SQLBind(c.probabilityAlive), SQLBind(c.clvMinor),
-                             SQLBind(c.churnRisk?.rawValue), SQLBind(c.silentChurn), SQLBind(c.windowRevenueMinor), SQLBind(c.windowProfitMinor)])
-                if let before = previous[c.id] {
-                    if before.tier != c.tier.rawValue {
-                        changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("tier"), SQLBind(before.tier), SQLBind(c.tier.rawValue)])
-                    }
-                    if before.stage != c.loyaltyStage.rawValue {
-                        changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("loyaltyStage"), SQLBind(before.stage),
-                                        SQLBind(c.loyaltyStage.rawValue)])
-                    }
-                }
-            }
-            let batch = rows, changeRows = changes
-            try await database.write { db in
-                for s in stride(from: 0, to: batch.count, by: perStatement) {
-                    try await db.insert(into: "customer_analytics").columns(Self.columns)
-                        .rows(Array(batch[s..<min(s + perStatement, batch.count)]))
-                        .onConflict(with: "customer_id") { update in
-                            Self.columns.dropFirst().reduce(update) { $0.set(excludedValueOf: $1) }
+        do {
+            for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
+                let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
+                var rows: [[any SQLExpression]] = []
+                rows.reserveCapacity(slice.count)
+                var changes: [[any SQLExpression]] = []
+                for c in slice {
+                    rows.append([SQLBind(c.id), SQLBind(runID), SQLBind(settings.currency), SQLBind(c.tier.rawValue), SQLBind(c.valueLevel.rawValue),
+                                 SQLBind(c.loyaltyStage.rawValue), SQLBind(c.buyingType?.rawValue), SQLBind(c.trajectory.rawValue),
+                                 SQLBind(c.recencyScore.map(Int64.init)), SQLBind(c.frequencyScore.map(Int64.init)),
+                                 SQLBind(c.monetaryScore.map(Int64.init)), SQLBind(c.rfmSegment?.rawValue),
+                                 SQLBind(c.expectedPurchases), SQLBind(c.probabilityAlive), SQLBind(c.clvMinor),
+                                 SQLBind(c.churnRisk?.rawValue), SQLBind(c.silentChurn), SQLBind(c.windowRevenueMinor), SQLBind(c.windowProfitMinor)])
+                    if let before = previous[c.id] {
+                        if before.tier != c.tier.rawValue {
+                            changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("tier"), SQLBind(before.tier), SQLBind(c.tier.rawValue)])
                         }
-                        .run()
+                        if before.stage != c.loyaltyStage.rawValue {
+                            changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("loyaltyStage"), SQLBind(before.stage),
+                                            SQLBind(c.loyaltyStage.rawValue)])
+                        }
+                    }
                 }
-                for s in stride(from: 0, to: changeRows.count, by: 5_000) {
-                    try await db.insert(into: "analytics_history")
-                        .columns("customer_id", "run_id", "changed_on", "measure", "before_value", "after_value")
-                        .rows(Array(changeRows[s..<min(s + 5_000, changeRows.count)])).run()
+                let batch = rows, changeRows = changes
+                try await database.write { db in
+                    for s in stride(from: 0, to: batch.count, by: perStatement) {
+                        try await db.insert(into: "customer_analytics").columns(Self.columns)
+                            .rows(Array(batch[s..<min(s + perStatement, batch.count)]))
+                            .onConflict(with: "customer_id") { update in
+                                Self.columns.dropFirst().reduce(update) { $0.set(excludedValueOf: $1) }
+                            }
+                            .run()
+                    }
+                    for s in stride(from: 0, to: changeRows.count, by: 5_000) {
+                        try await db.insert(into: "analytics_history")
+                            .columns("customer_id", "run_id", "changed_on", "measure", "before_value", "after_value")
+                            .rows(Array(changeRows[s..<min(s + 5_000, changeRows.count)])).run()
+                    }
                 }
             }
+        } catch {
+            // Leave the half-written run marked as failed, so it neither blocks the next run
+            // nor shows as the latest; its rows are replaced by the next run.
+            try? await database.write { db in try await db.raw("UPDATE analytics_runs SET seconds = -1 WHERE id = \(bind: runID)").run() }
+            throw error
         }
         let finished = Date()
         let seconds = finished.timeIntervalSince(startedAt)
         try await database.write { db in
-            try await db.raw("DELETE FROM customer_analytics WHERE run_id <> \(bind: runID)").run()
+            try await db.raw("DELETE FROM customer_analytics WHERE run_id < \(bind: runID)").run()
             try await db.raw("UPDATE analytics_runs SET finished_at = \(bind: Instant.format(finished)), seconds = \(bind: seconds) WHERE id = \(bind: runID)").run()
         }
         return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,

@@ -373,8 +373,8 @@ struct Staffing: AsyncParsableCommand {
     func validate() throws {
         guard (0.0..<1.0).contains(target), target > 0 else { throw ValidationError("--target must be between 0 and 1, e.g. 0.8") }
         guard within >= 0 else { throw ValidationError("--within must be ≥ 0 seconds") }
-        guard (0.0..<1.0).contains(shrinkage) else { throw ValidationError("--shrinkage must be in [0, 1)") }
-        guard maxOccupancy > 0, maxOccupancy <= 1 else { throw ValidationError("--max-occupancy must be in (0, 1]") }
+        guard (0.0...0.95).contains(shrinkage) else { throw ValidationError("--shrinkage must be 0 to 0.95") }
+        guard (0.5...1.0).contains(maxOccupancy) else { throw ValidationError("--max-occupancy must be 0.5 to 1") }
         if forecast == nil {
             guard let c = callsPerHour, c >= 0 else { throw ValidationError("give --calls-per-hour (≥ 0) or --forecast FILE") }
             guard let a = aht, a > 0 else { throw ValidationError("--aht must be a positive number of seconds") }

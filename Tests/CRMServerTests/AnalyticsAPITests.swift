@@ -30,6 +30,8 @@ struct AnalyticsAPITests {
             }
             let badDay = try await api.post("/analytics/refresh?asOf=2026-13-01", "", as: "manager")
             #expect(badDay.status == 400 && badDay.pointers == ["/query/asOf"])
+            let early = try await api.post("/analytics/refresh?asOf=2026-05-01", "", as: "manager")
+            #expect(early.status == 400 && early.pointers == ["/query/asOf"], "lifetime summaries cannot be seen from before the last purchase")
             let run = try await api.post("/analytics/refresh?asOf=2026-11-20", "", as: "manager")
             #expect(run.status == 200)
             #expect(run.object["customers"] as? Int == 12 && run.object["asOf"] as? String == "2026-11-20")
@@ -89,6 +91,9 @@ struct AnalyticsAPITests {
             #expect(s.status == 200 && s.object["agents"] as? Int == 24 && s.object["scheduledAgents"] as? Int == 35)
             #expect(try await api.get("/analytics/staffing?callsPerHour=400&handleSeconds=0").pointers == ["/query/handleSeconds"])
             #expect(try await api.get("/analytics/staffing?callsPerHour=400&handleSeconds=180&target=1.5").pointers == ["/query/target"])
+            #expect(try await api.get("/analytics/staffing?callsPerHour=400&handleSeconds=180&maxOccupancy=0.01").pointers == ["/query/maxOccupancy"])
+            #expect(try await api.get("/analytics/staffing?callsPerHour=1000000&handleSeconds=86400").pointers == ["/query/callsPerHour"],
+                    "absurd traffic is refused instead of tying up a thread")
 
             let plan = try await api.post("/analytics/staffing", #"{"intervals":[{"start":"09:00","calls":200,"handleSeconds":180},{"start":"09:30","calls":50,"handleSeconds":180}]}"#)
             let intervals = plan.object["intervals"] as? [[String: Any]] ?? []

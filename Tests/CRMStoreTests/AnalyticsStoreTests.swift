@@ -62,20 +62,29 @@ struct AnalyticsStoreTests {
             }
             // An order from the previous window only (2025-06 is outside 2025-12…2026-11).
             _ = try await store.orders.create(makeOrderInput(customer: buyers[0], product: p.id, date: "2025-06-01", quantity: 5), by: users.admin)
+            // An order in the as-of month itself, which has only just begun: not in the window.
+            _ = try await store.orders.create(makeOrderInput(customer: buyers[1], product: p.id, date: "2026-11-05"), by: users.admin)
             let prospect = try await store.customers.create(makeCustomerInput("潜在", roles: [.prospect]), by: users.admin)
             _ = try await store.customers.create(makeCustomerInput("供应商", roles: [.supplier]), by: users.admin)
+            let dollars = try await store.customers.create(makeCustomerInput("Dollar Buyer"), by: users.admin)
+            var usd = makeOrderInput(customer: dollars.id, product: p.id, date: "2026-10-01")
+            usd.currency = Currency("USD")!
+            _ = try await store.orders.create(usd, by: users.admin)
 
             var settings = AnalyticsSettings()
             settings.windowMonths = 12
             let asOf = CalendarDate("2026-11-20")!
             let inputs = try await store.analytics.inputs(asOf: asOf, settings: settings)
-            #expect(inputs.map(\.id) == (buyers + [prospect.id]).map(\.rawValue), "suppliers without purchases are not analysed")
+            #expect(inputs.map(\.id) == (buyers + [prospect.id]).map(\.rawValue),
+                    "suppliers without purchases, and buyers only in another currency, are not analysed")
             let first = try #require(inputs.first)
             #expect(first.orderCount == 2 && first.purchaseDays == 2 && first.revenueMinor == 60_000)
             #expect(first.windowRevenueMinor == 10_000 && first.windowProfitMinor == 4_000 && first.previousWindowProfitMinor == 20_000)
             #expect(first.firstPurchaseDay == CalendarDate("2025-06-01")!.daysSinceEpoch)
+            #expect(inputs[1].orderCount == 3 && inputs[1].windowRevenueMinor == 20_000, "2026-09 and 10 count, 2026-11 not yet")
             let twelve = inputs[11]
-            #expect(twelve.windowRevenueMinor == 100_000 && twelve.previousWindowProfitMinor == 8_000, "2026-01…10 in the window, 2025-09 and 10 before it")
+            #expect(twelve.windowRevenueMinor == 100_000 && twelve.previousWindowProfitMinor == 8_000,
+                    "the window is 2025-11…2026-10 (whole months before the as-of month): 2025-09 and 10 are before it")
             #expect(inputs[12].orderCount == 0 && inputs[12].firstPurchaseDay == nil)
 
             // A first run, then one with revenue-ranked, wider tiers: the changes are recorded.
