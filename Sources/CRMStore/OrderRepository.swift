@@ -15,10 +15,12 @@ public struct OrderRepository: Sendable {
     public func create(_ input: OrderInput, by actor: Actor, now: Date = Date()) async throws -> Order {
         let clean = try input.validated()
         let dialect = database.dialect
+        // Products are never deleted, so they can be checked before the write lock is taken:
+        // the serialised part of an order write is kept to the statements that must be in it.
+        try await database.read { db in try await Self.checkProducts(db, clean.lines) }
         return try await database.write { db in
             let owner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
             try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
-            try await Self.checkProducts(db, clean.lines)
             if let ext = clean.externalID, try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first() != nil {
                 throw DomainError.invalid("/externalID", "is already used by another order")
             }
@@ -34,8 +36,11 @@ public struct OrderRepository: Sendable {
                 """).first() else { throw StoreError.corrupt("insert returned no id") }
             let id = Order.ID(try row.decode(column: "id", as: Int64.self))
             try await Self.insertLines(db, id, clean.lines)
-            try await PurchaseSummaries.recompute(db, clean.customerID)
-            let order = try await Self.fetch(db, id)!
+            try await PurchaseSummaries.recomputeAfterAdding(db, clean.customerID, currency: clean.currency, date: clean.orderDate)
+            // Stored instants are text with millisecond precision; the order returned is what was stored.
+            let storedAt = Instant.parse(stamp) ?? now
+            let order = Order(id: id, customerID: clean.customerID, orderDate: clean.orderDate, channel: clean.channel, currency: clean.currency,
+                              lines: clean.lines, externalID: clean.externalID, createdAt: storedAt, updatedAt: storedAt, version: 1)
             try await AuditLog.append(db, actor: actor, action: .create, entity: Self.entity, entityID: "\(id)",
                                       changes: FieldChange.diff(nil as Order?, order), at: now)
             return order
@@ -212,6 +217,28 @@ public enum PurchaseSummaries {
         try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: columns)) " + aggregate(customer: customer)).run()
         try await db.raw("DELETE FROM purchase_months WHERE customer_id = \(bind: customer.rawValue)").run()
         try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: monthColumns)) " + monthly(customer: customer)).run()
+    }
+
+    /// After an order is added: the same result as `recompute` in two upserts, since adding
+    /// an order never removes a summary or a month.
+    static func recomputeAfterAdding(_ db: any SQLDatabase, _ customer: Customer.ID, currency: Currency, date: CalendarDate) async throws {
+        try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: columns)) " + aggregate(customer: customer) + """
+             ON CONFLICT (customer_id, currency) DO UPDATE SET first_purchase = excluded.first_purchase,
+                last_purchase = excluded.last_purchase, order_count = excluded.order_count, purchase_days = excluded.purchase_days,
+                revenue = excluded.revenue, profit = excluded.profit, promotion_revenue = excluded.promotion_revenue,
+                repeat_revenue = excluded.repeat_revenue
+            """).run()
+        let month = String(date.description.prefix(7))
+        try await db.raw("""
+            INSERT INTO purchase_months (\(unsafeRaw: monthColumns))
+            SELECT customer_id, currency, substr(order_date, 1, 7) AS month, COUNT(*) AS order_count,
+                   SUM(revenue) AS revenue, SUM(revenue - cost) AS profit
+            FROM orders WHERE customer_id = \(bind: customer.rawValue) AND currency = \(bind: currency.code)
+              AND order_date BETWEEN \(bind: month + "-01") AND \(bind: month + "-31")
+            GROUP BY customer_id, currency, substr(order_date, 1, 7)
+            ON CONFLICT (customer_id, currency, month) DO UPDATE SET order_count = excluded.order_count,
+                revenue = excluded.revenue, profit = excluded.profit
+            """).run()
     }
 
     /// Revenue and profit by calendar month, so the analytics windows need no order scan.

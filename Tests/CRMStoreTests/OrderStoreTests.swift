@@ -22,6 +22,8 @@ struct OrderStoreTests {
             _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-03-10", quantity: 2), by: users.admin)
             _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-03-10", discount: 1_000), by: users.admin)
             let late = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-05-01", promotion: true), by: users.admin)
+            let stored = try await store.orders.get(late.id)
+            #expect(stored == late, "the order create returns is the order stored: \(stored) vs \(late)")
             _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-01-02", quantity: 3), by: users.admin)
 
             let summary = try #require(try await store.summaries.summaries(of: c.id).first)
