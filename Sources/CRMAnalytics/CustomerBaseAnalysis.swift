@@ -225,6 +225,14 @@ public struct CustomerBaseAnalysis: Sendable {
 
     /// - asOfDay: the day the analysis stands on (days since 1970-01-01).
     public init(_ inputs: [CustomerSummaryInput], asOfDay: Int, settings: AnalyticsSettings = AnalyticsSettings()) {
+        // Purchases dated after the as-of day (orders booked ahead) count as made on it, so no
+        // recency, tenure or age is negative.
+        let inputs = inputs.map { c -> CustomerSummaryInput in
+            var c = c
+            c.firstPurchaseDay = c.firstPurchaseDay.map { min($0, asOfDay) }
+            c.lastPurchaseDay = c.lastPurchaseDay.map { min($0, asOfDay) }
+            return c
+        }
         let n = inputs.count
         let buyers = inputs.indices.filter { inputs[$0].hasPurchased }
 

@@ -42,9 +42,11 @@ public final class CustomerBaseRefresh: Sendable {
         let settings = try await store.analytics.settings()
         let inputs = try await store.analytics.inputs(asOf: asOf, settings: settings)
         // The summaries are lifetime figures: a day before the latest purchase would give
-        // negative recencies, so the analysis stands on today or a day after every purchase.
-        if let latest = inputs.lazy.compactMap(\.lastPurchaseDay).max(), asOf.daysSinceEpoch < latest {
-            throw DomainError.invalid("/query/asOf", "must not be before the latest purchase (\(CalendarDate(daysSinceEpoch: latest)))")
+        // negative recencies. Orders dated after today (booked ahead) do not count against
+        // today; the analysis treats them as bought on the as-of day.
+        let today = CalendarDate(utc: Date()).daysSinceEpoch
+        if let latest = inputs.lazy.compactMap(\.lastPurchaseDay).max(), asOf.daysSinceEpoch < min(latest, today) {
+            throw DomainError.invalid("/query/asOf", "must not be before the latest purchase (\(CalendarDate(daysSinceEpoch: min(latest, today))))")
         }
         let read = ContinuousClock.now
         // The computation is CPU-bound and spreads itself over the cores; run it off the

@@ -70,3 +70,4 @@ struct CustomerBaseAnalysisTests {
         if case .thresholds(let p, let g, let i) = s.pyramid.cutoffs { #expect([p, g, i] == [1_000, 500, 10]) } else { Issue.record("thresholds expected") }
     }
 }
+

@@ -55,6 +55,11 @@ struct AnalyticsAPITests {
             #expect(iron == [ids[9], ids[10]])
             #expect(try await api.get("/customers?tier=diamond").status == 400)
 
+            // An order booked ahead does not stop the scheduled (today's) refresh.
+            let ahead = CalendarDate(utc: Date()).adding(days: 3).description
+            _ = try await store.orders.create(makeOrderInput(customer: Customer.ID(ids[0]), product: p.id, date: ahead), by: users.admin)
+            #expect(try await api.post("/analytics/refresh", "", as: "admin").status == 200)
+
             let view = try await api.get("/customers/\(ids[11])/360")
             #expect((view.object["customer"] as? [String: Any])?["analytics"] != nil && view.object["analyticsHistory"] as? [Any] != nil)
         }

@@ -7,7 +7,7 @@ end
 function request()
   local body = string.format(
     '{"customerID":%d,"orderDate":"2026-%02d-%02d","currency":"CNY","channel":"bench","lines":[{"productID":%d,"quantity":%d,"unitPrice":19900,"discount":0,"unitCost":9000,"onPromotion":false},{"productID":%d,"quantity":1,"unitPrice":5000,"discount":500,"unitCost":2000,"onPromotion":true}]}',
-    math.random(1, n), math.random(1, 11), math.random(1, 28), math.random(1, products), math.random(1, 5), math.random(1, products))
+    math.random(1, n), math.random(1, 10), math.random(1, 28), math.random(1, products), math.random(1, 5), math.random(1, products))
   return wrk.format("POST", "/api/v1/orders", { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
 end
 function response(status, headers, body)
