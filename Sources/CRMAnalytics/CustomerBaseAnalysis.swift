@@ -255,9 +255,14 @@ public struct CustomerBaseAnalysis: Sendable {
             let c = inputs[i]
             let first = c.firstPurchaseDay!, last = c.lastPurchaseDay!
             let x = max(c.purchaseDays - 1, 0)
-            return PurchaseHistory(repeatPurchases: x, recency: x == 0 ? 0 : Double(last - first) / week,
-                                   age: Double(max(asOfDay - first, last - first)) / week)
+            // A customer who first bought today has age 0, which the models cannot take; an
+            // hour of age keeps their predictions defined (P(alive) 1, few purchases expected).
+            let age = max(Double(max(asOfDay - first, last - first)) / week, 1.0 / (7 * 24))
+            return PurchaseHistory(repeatPurchases: x, recency: x == 0 ? 0 : min(Double(last - first) / week, age), age: age)
         }
+        // The fit learns from customers who have been watched for at least a day; today's
+        // newcomers add nothing to it (and one bad history must not cost everyone their P(alive)).
+        let fitHistories = histories.filter { $0.age >= 1.0 / 7 }
         let spends = buyers.map { i -> SpendHistory in
             let x = max(inputs[i].purchaseDays - 1, 0)
             return SpendHistory(repeatPurchases: x, meanSpend: x == 0 ? 0 : max(Double(inputs[i].repeatRevenueMinor) / Double(x), 0))
@@ -265,21 +270,21 @@ public struct CustomerBaseAnalysis: Sendable {
         let options = ModelFitOptions(penalty: settings.penalty)
         var repeatModel: (any RepeatPurchaseModel)?
         var repeatFigures: CustomerBaseDashboard.ModelFigures?
-        if histories.count >= 10, histories.contains(where: { $0.repeatPurchases > 0 }) {
+        if fitHistories.count >= 10, fitHistories.contains(where: { $0.repeatPurchases > 0 }) {
             switch settings.model {
             case .bgnbd:
-                if let fit = try? BGNBD.fit(histories, options: options) {
+                if let fit = try? BGNBD.fit(fitHistories, options: options) {
                     repeatModel = fit.model
                     repeatFigures = .init(model: "bgnbd", parameters: ["r": fit.model.r, "alpha": fit.model.alpha, "a": fit.model.a, "b": fit.model.b],
                                           standardErrors: Self.named(["r", "alpha", "a", "b"], fit.standardErrors),
-                                          logLikelihood: fit.logLikelihood, customers: histories.count, converged: fit.converged)
+                                          logLikelihood: fit.logLikelihood, customers: fitHistories.count, converged: fit.converged)
                 }
             case .paretonbd:
-                if let fit = try? ParetoNBD.fit(histories, options: options) {
+                if let fit = try? ParetoNBD.fit(fitHistories, options: options) {
                     repeatModel = fit.model
                     repeatFigures = .init(model: "paretonbd", parameters: ["r": fit.model.r, "alpha": fit.model.alpha, "s": fit.model.s, "beta": fit.model.beta],
                                           standardErrors: Self.named(["r", "alpha", "s", "beta"], fit.standardErrors),
-                                          logLikelihood: fit.logLikelihood, customers: histories.count, converged: fit.converged)
+                                          logLikelihood: fit.logLikelihood, customers: fitHistories.count, converged: fit.converged)
                 }
             }
         }

@@ -19,9 +19,13 @@ struct CustomerBaseAnalysisTests {
                                         profitMinor: spend * Int64(h.repeatPurchases + 1) / 3, repeatRevenueMinor: spend * Int64(h.repeatPurchases),
                                         windowRevenueMinor: spend, windowProfitMinor: spend / 3)
         }
-        let analysis = CustomerBaseAnalysis(inputs, asOfDay: asOf)
+        // Today's first-time buyers (age 0) must not stop the fit for everyone else.
+        let newcomers = (1...5).map { CustomerSummaryInput(id: Int64(100_000 + $0), firstPurchaseDay: asOf, lastPurchaseDay: asOf, orderCount: 1,
+                                                           purchaseDays: 1, revenueMinor: 100, profitMinor: 30, windowRevenueMinor: 100, windowProfitMinor: 30) }
+        let analysis = CustomerBaseAnalysis(inputs + newcomers, asOfDay: asOf)
         let model = try #require(analysis.dashboard.repeatModel)
         #expect(model.model == "bgnbd" && model.customers == 20_000)
+        #expect(analysis.customers.suffix(5).allSatisfy { $0.probabilityAlive == 1 && $0.expectedPurchases != nil })
         for (name, value) in [("r", truth.r), ("alpha", truth.alpha), ("a", truth.a), ("b", truth.b)] {
             let fitted = try #require(model.parameters[name])
             #expect(abs(fitted - value) / value < 0.25, "\(name): fitted \(fitted), true \(value)")
