@@ -39,6 +39,13 @@ public enum CustomerLifetimeValue {
     public static func value(history: PurchaseHistory, spend: SpendHistory, purchases: some RepeatPurchaseModel,
                              spendModel: GammaGamma, settings: CLVSettings = CLVSettings()) throws -> Double {
         let perPurchase = spendModel.conditionalExpectedSpend(spend) * settings.margin
+        return perPurchase * (try discountedPurchases(history: history, purchases: purchases, settings: settings))
+    }
+
+    /// The purchase part of the CLV: expected purchases in each period, discounted. It
+    /// depends on the purchase history only, so customers with the same history share it.
+    public static func discountedPurchases(history: PurchaseHistory, purchases: some RepeatPurchaseModel,
+                                           settings: CLVSettings = CLVSettings()) throws -> Double {
         var total = 0.0
         var previous = 0.0
         for k in 1...Swift.max(1, settings.horizonPeriods) {
@@ -46,6 +53,6 @@ public enum CustomerLifetimeValue {
             total += (cumulative - previous) / Double.pow(1 + settings.discountRatePerPeriod, Double(k))
             previous = cumulative
         }
-        return perPurchase * total
+        return total
     }
 }

@@ -307,25 +307,41 @@ public struct CustomerBaseAnalysis: Sendable {
         let forecastWeeks = Double(settings.forecastDays) / week
         var predictions = [(expected: Double?, alive: Double?, clv: Int64?)](repeating: (nil, nil, nil), count: buyers.count)
         if let repeatModel {
-            let spendModel = spendModel
-            let chunks = max(1, min(64, buyers.count / 2_000))
-            predictions.withUnsafeMutableBufferPointer { out in
+            // Histories are whole days, so many customers share one: each distinct history is
+            // forecast once (the expensive part, a series per month of the CLV horizon).
+            var uniqueIndex: [PurchaseHistory: Int] = [:]
+            var distinct: [PurchaseHistory] = []
+            let slot = histories.map { h -> Int in
+                if let i = uniqueIndex[h] { return i }
+                uniqueIndex[h] = distinct.count
+                distinct.append(h)
+                return distinct.count - 1
+            }
+            let unique = distinct
+            var forecasts = [(expected: Double?, alive: Double?, discounted: Double?)](repeating: (nil, nil, nil), count: unique.count)
+            let chunks = max(1, min(64, unique.count / 2_000))
+            forecasts.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out // each chunk writes only its own disjoint range
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let range = (buyers.count * chunk / chunks)..<(buyers.count * (chunk + 1) / chunks)
-                    for k in range {
-                        let h = histories[k]
-                        let expected = try? repeatModel.conditionalExpectedPurchases(within: forecastWeeks, given: h)
-                        let alive = try? repeatModel.probabilityAlive(h)
-                        var clv: Int64?
-                        if let spendModel, let v = try? CustomerLifetimeValue.value(history: h, spend: spends[k], purchases: repeatModel,
-                                                                                   spendModel: spendModel, settings: clvSettings) {
-                            clv = Int64(exactly: v.rounded()) // nil for NaN, infinities and values beyond Int64
-                        }
+                    for k in (unique.count * chunk / chunks)..<(unique.count * (chunk + 1) / chunks) {
+                        let h = unique[k]
                         // A value the maths could not give (overflow, no convergence) is left out, not stored as NaN.
-                        out[k] = (expected.flatMap { $0.isFinite ? $0 : nil }, alive.flatMap { $0.isFinite ? $0 : nil }, clv)
+                        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+                        out[k] = (finite(try? repeatModel.conditionalExpectedPurchases(within: forecastWeeks, given: h)),
+                                  finite(try? repeatModel.probabilityAlive(h)),
+                                  finite(try? CustomerLifetimeValue.discountedPurchases(history: h, purchases: repeatModel, settings: clvSettings)))
                     }
                 }
+            }
+            for k in buyers.indices {
+                let f = forecasts[slot[k]]
+                var clv: Int64?
+                if let spendModel, let discounted = f.discounted {
+                    // CustomerLifetimeValue.value, with the shared purchase part.
+                    let v = spendModel.conditionalExpectedSpend(spends[k]) * clvSettings.margin * discounted
+                    clv = v.isFinite ? Int64(exactly: v.rounded()) : nil // nil beyond Int64 too
+                }
+                predictions[k] = (f.expected, f.alive, clv)
             }
         }
         var predictionOf = [(expected: Double?, alive: Double?, clv: Int64?)?](repeating: nil, count: n)

@@ -190,20 +190,20 @@ public struct AnalyticsRepository: Sendable {
         }
         let day = asOf.description
         let chunk = 20_000
-        let perStatement = 30_000 / Self.columns.count
+        let perStatement = 2_000
+        // Validated as three capital letters, so it can be written as a literal.
+        guard settings.currency.count == 3, settings.currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw DomainError.invalid("/currency", "must be a three-letter ISO 4217 code such as CNY")
+        }
+        let currencyLiteral = "'\(settings.currency)'"
         do {
             for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
                 let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
-                var rows: [[any SQLExpression]] = []
+                var rows: [String] = []
                 rows.reserveCapacity(slice.count)
                 var changes: [[any SQLExpression]] = []
                 for c in slice {
-                    rows.append([SQLBind(c.id), SQLBind(runID), SQLBind(settings.currency), SQLBind(c.tier.rawValue), SQLBind(c.valueLevel.rawValue),
-                                 SQLBind(c.loyaltyStage.rawValue), SQLBind(c.buyingType?.rawValue), SQLBind(c.trajectory.rawValue),
-                                 SQLBind(c.recencyScore.map(Int64.init)), SQLBind(c.frequencyScore.map(Int64.init)),
-                                 SQLBind(c.monetaryScore.map(Int64.init)), SQLBind(c.rfmSegment?.rawValue),
-                                 SQLBind(c.expectedPurchases), SQLBind(c.probabilityAlive), SQLBind(c.clvMinor),
-                                 SQLBind(c.churnRisk?.rawValue), SQLBind(c.silentChurn), SQLBind(c.windowRevenueMinor), SQLBind(c.windowProfitMinor)])
+                    rows.append(Self.literalRow(c, runID: runID, currency: currencyLiteral))
                     if let before = previous[c.id] {
                         if before.tier != c.tier.rawValue {
                             changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("tier"), SQLBind(before.tier), SQLBind(c.tier.rawValue)])
@@ -217,12 +217,8 @@ public struct AnalyticsRepository: Sendable {
                 let batch = rows, changeRows = changes
                 try await database.write { db in
                     for s in stride(from: 0, to: batch.count, by: perStatement) {
-                        try await db.insert(into: "customer_analytics").columns(Self.columns)
-                            .rows(Array(batch[s..<min(s + perStatement, batch.count)]))
-                            .onConflict(with: "customer_id") { update in
-                                Self.columns.dropFirst().reduce(update) { $0.set(excludedValueOf: $1) }
-                            }
-                            .run()
+                        let values = batch[s..<min(s + perStatement, batch.count)].joined(separator: ",")
+                        try await db.raw("INSERT INTO customer_analytics (\(unsafeRaw: Self.columns.joined(separator: ", "))) VALUES \(unsafeRaw: values) \(unsafeRaw: Self.upsert)").run()
                     }
                     for s in stride(from: 0, to: changeRows.count, by: 5_000) {
                         try await db.insert(into: "analytics_history")
@@ -245,6 +241,26 @@ public struct AnalyticsRepository: Sendable {
         }
         return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,
                             dashboard: analysis.dashboard, customers: analysis.customers.count, seconds: seconds, startedBy: actor?.userID)
+    }
+
+    static let upsert = "ON CONFLICT (customer_id) DO UPDATE SET "
+        + columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+
+    /// One row of results as SQL literals. A million rows of binds cost more in encoding
+    /// than the database spends storing them; every value here is a number, a boolean, NULL
+    /// or one of the analysis's own enum names (never user text), so literals are safe.
+    static func literalRow(_ c: CustomerAnalysis, runID: Int64, currency: String) -> String {
+        func text(_ v: String?) -> String { v.map { "'\($0)'" } ?? "NULL" }
+        func int(_ v: Int?) -> String { v.map(String.init) ?? "NULL" }
+        func int64(_ v: Int64?) -> String { v.map(String.init) ?? "NULL" }
+        func double(_ v: Double?) -> String { v.flatMap { $0.isFinite ? $0.description : nil } ?? "NULL" }
+        let fields: [String] = [
+            String(c.id), String(runID), currency, text(c.tier.rawValue), text(c.valueLevel.rawValue), text(c.loyaltyStage.rawValue),
+            text(c.buyingType?.rawValue), text(c.trajectory.rawValue), int(c.recencyScore), int(c.frequencyScore), int(c.monetaryScore),
+            text(c.rfmSegment?.rawValue), double(c.expectedPurchases), double(c.probabilityAlive), int64(c.clvMinor),
+            text(c.churnRisk?.rawValue), c.silentChurn ? "TRUE" : "FALSE", String(c.windowRevenueMinor), String(c.windowProfitMinor),
+        ]
+        return "(" + fields.joined(separator: ",") + ")"
     }
 
     // MARK: reading results

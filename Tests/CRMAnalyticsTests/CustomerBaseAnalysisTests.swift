@@ -34,6 +34,21 @@ struct CustomerBaseAnalysisTests {
         // P(alive) and CLV for everyone who bought; one-time buyers' P(alive) is 1 under BG/NBD.
         #expect(analysis.customers.allSatisfy { $0.probabilityAlive.map { (0...1).contains($0) } ?? false })
         #expect(analysis.customers.allSatisfy { ($0.clvMinor ?? -1) >= 0 })
+        // The shared-forecast CLV equals CustomerLifetimeValue.value customer by customer.
+        let bg = BGNBD(r: model.parameters["r"]!, alpha: model.parameters["alpha"]!, a: model.parameters["a"]!, b: model.parameters["b"]!)
+        let spend = try #require(analysis.dashboard.spendModel)
+        let gg = GammaGamma(p: spend.parameters["p"]!, q: spend.parameters["q"]!, gamma: spend.parameters["gamma"]!)
+        let margin = Double(inputs.reduce(0) { $0 + $1.windowProfitMinor } + 150) / Double(inputs.reduce(0) { $0 + $1.windowRevenueMinor } + 500)
+        for i in stride(from: 0, to: 20_000, by: 997) {
+            let c = inputs[i]
+            let days = (first: c.firstPurchaseDay!, last: c.lastPurchaseDay!)
+            let x = c.purchaseDays - 1
+            let h = PurchaseHistory(repeatPurchases: x, recency: x == 0 ? 0 : Double(days.last - days.first) / 7, age: Double(asOf - days.first) / 7)
+            let direct = try CustomerLifetimeValue.value(
+                history: h, spend: SpendHistory(repeatPurchases: x, meanSpend: x == 0 ? 0 : Double(c.repeatRevenueMinor) / Double(x)),
+                purchases: bg, spendModel: gg, settings: CLVSettings(horizonPeriods: 12, periodLength: 365.25 / 12 / 7, discountRatePerPeriod: 0.01, margin: margin))
+            #expect(analysis.customers[i].clvMinor == Int64(direct.rounded()), "customer \(i)")
+        }
         for (c, h) in zip(analysis.customers, histories) where h.repeatPurchases == 0 {
             #expect(c.probabilityAlive == 1)
         }
