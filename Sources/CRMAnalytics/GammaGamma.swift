@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 
 /// A repeat buyer's spend summary for the Gamma-Gamma model: number of repeat purchases x and
@@ -41,8 +42,29 @@ public struct GammaGamma: Sendable, Equatable {
     public static func logLikelihood(_ theta: [Double], customers: [SpendHistory]) -> (value: Double, gradient: [Double])? {
         let p = theta[0], q = theta[1], g = theta[2]
         guard p > 0, q > 0, g > 0 else { return nil }
-        var value = 0.0, gp = 0.0, gq = 0.0, gg = 0.0
         let lgQ = Double.logGamma(q), psiQ = SpecialFunctions.digamma(q), logG = Double.log(g)
+        // Large customer bases are summed in chunks over the cores; the chunks are fixed by
+        // the count and added in order, so the result does not depend on scheduling.
+        let chunks = customers.count >= 50_000 ? min(64, customers.count / 10_000) : 1
+        if chunks > 1 {
+            var partial = [(Double, Double, Double, Double)](repeating: (0, 0, 0, 0), count: chunks)
+            partial.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out // each chunk writes only its own slot
+                DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                    let range = (customers.count * k / chunks)..<(customers.count * (k + 1) / chunks)
+                    out[k] = sum(customers[range], p: p, q: q, g: g, lgQ: lgQ, psiQ: psiQ, logG: logG)
+                }
+            }
+            let total = partial.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2, $0.3 + $1.3) }
+            return (total.0, [total.1, total.2, total.3])
+        }
+        let total = sum(customers[...], p: p, q: q, g: g, lgQ: lgQ, psiQ: psiQ, logG: logG)
+        return (total.0, [total.1, total.2, total.3])
+    }
+
+    static func sum(_ customers: ArraySlice<SpendHistory>, p: Double, q: Double, g: Double, lgQ: Double, psiQ: Double,
+                    logG: Double) -> (Double, Double, Double, Double) {
+        var value = 0.0, gp = 0.0, gq = 0.0, gg = 0.0
         for c in customers {
             let x = Double(c.repeatPurchases), z = c.meanSpend
             let px = p * x
@@ -53,7 +75,7 @@ public struct GammaGamma: Sendable, Equatable {
             gq += psiPXQ - psiQ + logG - logXZ
             gg += q / g - (px + q) / (g + x * z)
         }
-        return (value, [gp, gq, gg])
+        return (value, gp, gq, gg)
     }
 
     /// Maximum-likelihood fit; customers with x = 0 or z̄ ≤ 0 are skipped (the model is for

@@ -90,3 +90,17 @@ struct CustomerBaseAnalysisTests {
     }
 }
 
+
+@Suite("Gamma-Gamma on a large base")
+struct GammaGammaParallelTests {
+    @Test func chunkedLikelihoodEqualsTheSerialSum() throws {
+        let customers = (0..<60_000).map { SpendHistory(repeatPurchases: 1 + $0 % 9, meanSpend: 5 + Double(($0 * 7919) % 1000) / 10) }
+        let theta = [6.25, 3.74, 15.44]
+        let chunked = try #require(GammaGamma.logLikelihood(theta, customers: customers))
+        let serial = GammaGamma.sum(customers[...], p: theta[0], q: theta[1], g: theta[2], lgQ: Double(lgamma(theta[1])),
+                                    psiQ: SpecialFunctions.digamma(theta[1]), logG: Foundation.log(theta[2]))
+        for (a, b) in zip([chunked.value] + chunked.gradient, [serial.0, serial.1, serial.2, serial.3]) {
+            #expect(abs(a - b) <= 1e-9 * max(1, abs(b)))
+        }
+    }
+}
