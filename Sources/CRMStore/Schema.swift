@@ -276,7 +276,6 @@ public enum Schema {
             CREATE INDEX customer_analytics_stage ON customer_analytics(loyalty_stage, customer_id);
             CREATE INDEX customer_analytics_segment ON customer_analytics(rfm_segment, customer_id);
             CREATE INDEX customer_analytics_churn ON customer_analytics(churn_risk, customer_id);
-            CREATE INDEX customer_analytics_run ON customer_analytics(run_id);
             CREATE TABLE analytics_history (
                 id {id},
                 customer_id BIGINT NOT NULL REFERENCES customers(id),
