@@ -7,17 +7,29 @@ import SQLKit
 /// every commit and analytics read one row per customer instead of every order.
 public struct OrderRepository: Sendable {
     let database: any StoreDatabase
+    /// SQLite has one writer: concurrent order creations are committed together.
+    let groupCommit: OrderGroupCommit?
 
-    public init(database: any StoreDatabase) { self.database = database }
+    public init(database: any StoreDatabase) {
+        self.database = database
+        groupCommit = database.dialect == .sqlite ? OrderGroupCommit(database: database) : nil
+    }
 
     static let entity = "order"
 
     public func create(_ input: OrderInput, by actor: Actor, now: Date = Date()) async throws -> Order {
         let clean = try input.validated()
-        let dialect = database.dialect
         // Products are never deleted, so they can be checked before the write lock is taken:
         // the serialised part of an order write is kept to the statements that must be in it.
         try await database.read { db in try await Self.checkProducts(db, clean.lines) }
+        if let groupCommit { return try await groupCommit.create(clean, by: actor, now: now) }
+        return try await Self.createAlone(database, clean, by: actor, now: now)
+    }
+
+    /// One order in its own transaction (PostgreSQL, and SQLite when a group commit failed
+    /// as a whole and its orders are retried one by one).
+    static func createAlone(_ database: any StoreDatabase, _ clean: OrderInput, by actor: Actor, now: Date) async throws -> Order {
+        let dialect = database.dialect
         return try await database.write { db in
             let owner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
             try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
@@ -195,8 +207,19 @@ public struct OrderRepository: Sendable {
 public enum PurchaseSummaries {
     /// The aggregate that defines a summary, for one customer or (customer = nil) all.
     static func aggregate(customer: Customer.ID?) -> SQLQueryString {
-        let filter: SQLQueryString = customer.map { "WHERE o.customer_id = \(bind: $0.rawValue)" } ?? ""
-        let innerFilter: SQLQueryString = customer.map { "WHERE customer_id = \(bind: $0.rawValue)" } ?? ""
+        aggregate(customers: customer.map { [$0] })
+    }
+
+    /// `WHERE <column> IN (…)` for these customers.
+    static func customerFilter(_ column: String, _ customers: [Customer.ID]) -> SQLQueryString {
+        var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
+        for (i, c) in customers.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: c.rawValue)" }
+        return sql + ")"
+    }
+
+    static func aggregate(customers: [Customer.ID]?) -> SQLQueryString {
+        let filter: SQLQueryString = customers.map { customerFilter("o.customer_id", $0) } ?? ""
+        let innerFilter: SQLQueryString = customers.map { customerFilter("customer_id", $0) } ?? ""
         return """
             SELECT o.customer_id, o.currency, MIN(o.order_date) AS first_purchase, MAX(o.order_date) AS last_purchase,
                    COUNT(*) AS order_count, COUNT(DISTINCT o.order_date) AS purchase_days, SUM(o.revenue) AS revenue,
@@ -243,7 +266,11 @@ public enum PurchaseSummaries {
 
     /// Revenue and profit by calendar month, so the analytics windows need no order scan.
     static func monthly(customer: Customer.ID?) -> SQLQueryString {
-        let filter: SQLQueryString = customer.map { "WHERE customer_id = \(bind: $0.rawValue)" } ?? ""
+        monthly(customers: customer.map { [$0] })
+    }
+
+    static func monthly(customers: [Customer.ID]?) -> SQLQueryString {
+        let filter: SQLQueryString = customers.map { customerFilter("customer_id", $0) } ?? ""
         return """
             SELECT customer_id, currency, substr(order_date, 1, 7) AS month, COUNT(*) AS order_count,
                    SUM(revenue) AS revenue, SUM(revenue - cost) AS profit

@@ -108,6 +108,51 @@ struct OrderStoreTests {
     }
 
     @Test(arguments: TestBackend.available)
+    func concurrentOrdersFailOnlyOnTheirOwnFaults(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let mine = try await store.customers.create(makeCustomerInput("我的", owner: users.sales.userID), by: users.admin)
+            let theirs = try await store.customers.create(makeCustomerInput("别人的", owner: users.otherSales.userID), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            enum Outcome: Sendable, Equatable { case created(Int64), failed(String) }
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        var input = makeOrderInput(customer: i % 10 == 3 ? theirs.id : mine.id, product: p.id, date: "2026-03-\(10 + i % 9)")
+                        if i % 10 == 7 { input.customerID = Customer.ID(999_999) }
+                        if i == 5 || i == 6 { input.externalID = "SAME-EXT" }
+                        do {
+                            let order = try await store.orders.create(input, by: users.sales)
+                            return (i, .created(order.id.rawValue))
+                        } catch let error as DomainError {
+                            return (i, .failed(pointers(error)?.first ?? "forbidden"))
+                        }
+                    }
+                }
+                var all: [Int: Outcome] = [:]
+                for try await (i, o) in group { all[i] = o }
+                return all
+            }
+            for i in 0..<40 {
+                switch i % 10 {
+                case 3: #expect(outcomes[i] == .failed("forbidden"), "order \(i): another's customer")
+                case 7: #expect(outcomes[i] == .failed("/customerID"), "order \(i): no such customer")
+                default: if i != 5 && i != 6 { guard case .created = outcomes[i] else { Issue.record("order \(i): \(String(describing: outcomes[i]))"); continue } }
+                }
+            }
+            let sameExt = [outcomes[5], outcomes[6]]
+            #expect(sameExt.filter { if case .created = $0 { true } else { false } }.count == 1 && sameExt.contains(.failed("/externalID")))
+            let created = outcomes.values.compactMap { if case .created(let id) = $0 { id } else { nil } }
+            #expect(created.count == 31 && Set(created).count == 31, "40 orders less 4 forbidden, 4 unknown customers, 1 taken external id")
+            for id in created { #expect(try await store.orders.get(Order.ID(id)).customerID == mine.id) }
+            #expect(try await store.summaries.summaries(of: mine.id).first?.orderCount == 31)
+            #expect(try await store.summaries.summaries(of: theirs.id).isEmpty)
+            #expect(try await store.summaries.verify().isEmpty)
+            let audited = try await store.audit.list(.init(entity: "order", limit: 500), by: users.admin).items
+            #expect(Set(audited.compactMap(\.entityID)) == Set(created.map(String.init)))
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
     func badOrdersNameTheLineAndStoreNothing(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
             let c = try await store.customers.create(makeCustomerInput("沙僧"), by: users.admin)
