@@ -163,16 +163,6 @@ public struct AnalyticsRepository: Sendable {
                       by actor: Actor?) async throws -> AnalyticsRun {
         let settingsText = String(decoding: try Self.encoder.encode(settings), as: UTF8.self)
         let dashboardText = String(decoding: try Self.encoder.encode(analysis.dashboard), as: UTF8.self)
-        let previous = try await database.read { db in
-            let rows = try await db.stream("SELECT customer_id, currency, tier, loyalty_stage FROM customer_analytics") { r in
-                (try r.int64("customer_id"), try r.string("currency"), try r.string("tier"), try r.string("loyalty_stage"))
-            }
-            var previous: [Int64: (tier: String, stage: String)] = [:]
-            previous.reserveCapacity(rows.count)
-            // A tier in another currency is not comparable: no change is recorded across a currency switch.
-            for (id, currency, tier, stage) in rows where currency == settings.currency { previous[id] = (tier, stage) }
-            return previous
-        }
         let runID = try await database.write { db -> Int64 in
             // Another process (the command line, a second server) may be refreshing: one at a time.
             let recent = Instant.format(startedAt.addingTimeInterval(-15 * 60))
@@ -201,29 +191,31 @@ public struct AnalyticsRepository: Sendable {
                 let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
                 var rows: [String] = []
                 rows.reserveCapacity(slice.count)
-                var changes: [[any SQLExpression]] = []
+                var tiers: [String] = []
+                tiers.reserveCapacity(slice.count)
                 for c in slice {
                     rows.append(Self.literalRow(c, runID: runID, currency: currencyLiteral))
-                    if let before = previous[c.id] {
-                        if before.tier != c.tier.rawValue {
-                            changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("tier"), SQLBind(before.tier), SQLBind(c.tier.rawValue)])
-                        }
-                        if before.stage != c.loyaltyStage.rawValue {
-                            changes.append([SQLBind(c.id), SQLBind(runID), SQLBind(day), SQLBind("loyaltyStage"), SQLBind(before.stage),
-                                            SQLBind(c.loyaltyStage.rawValue)])
-                        }
-                    }
+                    tiers.append("(\(c.id),'\(c.tier.rawValue)','\(c.loyaltyStage.rawValue)')")
                 }
-                let batch = rows, changeRows = changes
+                let batch = rows, newTiers = tiers
                 try await database.write { db in
                     for s in stride(from: 0, to: batch.count, by: perStatement) {
-                        let values = batch[s..<min(s + perStatement, batch.count)].joined(separator: ",")
+                        let range = s..<min(s + perStatement, batch.count)
+                        // Tier and stage changes against the stored row, before it is replaced;
+                        // a row in another currency is not comparable, so no change is recorded.
+                        try await db.raw("""
+                            WITH n AS (VALUES \(unsafeRaw: newTiers[range].joined(separator: ",")))
+                            INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
+                            SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'tier', o.tier, n.column2
+                              FROM n JOIN customer_analytics o ON o.customer_id = n.column1
+                             WHERE o.currency = \(unsafeRaw: currencyLiteral) AND o.tier <> n.column2
+                            UNION ALL
+                            SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'loyaltyStage', o.loyalty_stage, n.column3
+                              FROM n JOIN customer_analytics o ON o.customer_id = n.column1
+                             WHERE o.currency = \(unsafeRaw: currencyLiteral) AND o.loyalty_stage <> n.column3
+                            """).run()
+                        let values = batch[range].joined(separator: ",")
                         try await db.raw("INSERT INTO customer_analytics (\(unsafeRaw: Self.columns.joined(separator: ", "))) VALUES \(unsafeRaw: values) \(unsafeRaw: Self.upsert)").run()
-                    }
-                    for s in stride(from: 0, to: changeRows.count, by: 5_000) {
-                        try await db.insert(into: "analytics_history")
-                            .columns("customer_id", "run_id", "changed_on", "measure", "before_value", "after_value")
-                            .rows(Array(changeRows[s..<min(s + 5_000, changeRows.count)])).run()
                     }
                 }
             }
