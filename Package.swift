@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "CRMAnalytics",
             dependencies: [
+                "CRMCore",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
@@ -99,7 +100,7 @@ let package = Package(
             path: "Tests/CRMTestSupport"
         ),
         .testTarget(name: "CRMCoreTests", dependencies: ["CRMCore"]),
-        .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics"], exclude: ["Fixtures"]),
+        .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics", "CRMCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMAnalytics", "CRMTestSupport"]),
         .testTarget(
             name: "CRMServerTests",

@@ -1,3 +1,4 @@
+import CRMCore
 import Foundation
 
 /// Benchmarks behind `crm bench analytics`: a BG/NBD fit on simulated customers and the RFM
@@ -47,7 +48,7 @@ public enum AnalyticsBenchmark {
         guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? handle.close() }
         var rng = SeededGenerator(seed: seed)
-        let start = CivilDate.dayNumber(year: 2023, month: 1, day: 1)
+        let start = CalendarDate(year: 2023, month: 1, day: 1)!.daysSinceEpoch
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 22)
         buffer.append(contentsOf: Array("customer_id,order_date,amount,cost\n".utf8))
@@ -63,12 +64,13 @@ public enum AnalyticsBenchmark {
             buffer.append(UInt8(48 + (minor / 10) % 10))
             buffer.append(UInt8(48 + minor % 10))
         }
+        let dayText = (0..<731).map { Array(CalendarDate(daysSinceEpoch: start + $0).description.utf8) }
         for _ in 0..<rows {
             // Skewed customers (square of a uniform) so the Pareto view is not flat.
             let u = rng.uniform()
             appendNumber(100_000 + Int(u * u * Double(customers)))
             buffer.append(UInt8(ascii: ","))
-            buffer.append(contentsOf: Array(CivilDate.string(dayNumber: start + Int(rng.next() % 731)).utf8))
+            buffer.append(contentsOf: dayText[Int(rng.next() % 731)])
             buffer.append(UInt8(ascii: ","))
             let amount = 100 + Int(rng.next() % 99_900)
             appendMoney(amount)

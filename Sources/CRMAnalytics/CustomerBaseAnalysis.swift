@@ -1,3 +1,4 @@
+import CRMCore
 import Foundation
 
 /// Every cut-off and rule of the customer-base analysis: an admin setting, stored with each
@@ -401,7 +402,7 @@ public struct CustomerBaseAnalysis: Sendable {
         let totalRevenueAll = three.reduce(Int64(0)) { $0 + $1.revenueMinor }
         func share(_ part: Int64, _ whole: Int64) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
         dashboard = CustomerBaseDashboard(
-            asOf: CivilDate.string(dayNumber: asOfDay), currency: settings.currency, customers: n, buyers: buyers.count,
+            asOf: CalendarDate(daysSinceEpoch: asOfDay).description, currency: settings.currency, customers: n, buyers: buyers.count,
             measure: settings.measure,
             tiers: pyramid.summaries.map { .init(tier: $0.tier.rawValue, customers: $0.count, revenueMinor: $0.revenueMinor,
                                                   profitMinor: $0.profitMinor, revenueShare: $0.revenueShare, profitShare: $0.profitShare) },

@@ -1,3 +1,4 @@
+import CRMCore
 import Foundation
 
 /// One customer's totals from a transaction file.
@@ -35,42 +36,6 @@ public struct TransactionParseError: Error, Sendable, Hashable, CustomStringConv
     public var text: String
     public var reason: String
     public var description: String { "line \(line), column \(column): \"\(text)\" \(reason)" }
-}
-
-/// Day numbers (days since 1970-01-01) for calendar dates (H. Hinnant's days_from_civil).
-public enum CivilDate {
-    public static func dayNumber(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    public static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// "YYYY-MM-DD" of a day number.
-    public static func string(dayNumber z0: Int) -> String {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: Swift.max(0, w - s.count)) + s }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
-    }
 }
 
 /// Aggregates a transaction CSV (`customer_id,order_date,amount[,cost]`, header first, dates
@@ -374,10 +339,10 @@ public enum TransactionAggregator {
                         && d0 < 10 && d1 < 10 && d2 < 10 && d3 < 10 && d5 < 10 && d6 < 10 && d8 < 10 && d9 < 10
                     let y = Int(d0) * 1000 + Int(d1) * 100 + Int(d2) * 10 + Int(d3)
                     let m = Int(d5) * 10 + Int(d6), d = Int(d8) * 10 + Int(d9)
-                    guard ok, m >= 1, m <= 12, d >= 1, d <= CivilDate.daysInMonth(year: y, month: m) else {
+                    guard ok, let date = CalendarDate(year: y, month: m, day: d) else {
                         throw LocalError(line: line, column: "order_date", start: dateStart, count: 10, reason: "is not a date YYYY-MM-DD")
                     }
-                    day = Int32(CivilDate.dayNumber(year: y, month: m, day: d))
+                    day = Int32(date.daysSinceEpoch)
                     cachedDateLow = lo; cachedDateHigh = hi; cachedDay = day; haveCachedDate = true
                 }
             } else {

@@ -161,6 +161,12 @@ public struct AnalyticsRepository: Sendable {
     /// run; each chunk leaves every row complete.
     public func store(_ analysis: CustomerBaseAnalysis, asOf: CalendarDate, settings: AnalyticsSettings, startedAt: Date,
                       by actor: Actor?) async throws -> AnalyticsRun {
+        // Validated as three capital letters, so it can be written as a literal. Checked before
+        // the run is recorded: a run row left unfinished would hold off refreshes for a while.
+        guard settings.currency.count == 3, settings.currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw DomainError.invalid("/currency", "must be a three-letter ISO 4217 code such as CNY")
+        }
+        let currencyLiteral = "'\(settings.currency)'"
         let settingsText = String(decoding: try Self.encoder.encode(settings), as: UTF8.self)
         let dashboardText = String(decoding: try Self.encoder.encode(analysis.dashboard), as: UTF8.self)
         let runID = try await database.write { db -> Int64 in
@@ -181,11 +187,6 @@ public struct AnalyticsRepository: Sendable {
         let day = asOf.description
         let chunk = 20_000
         let perStatement = 2_000
-        // Validated as three capital letters, so it can be written as a literal.
-        guard settings.currency.count == 3, settings.currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-            throw DomainError.invalid("/currency", "must be a three-letter ISO 4217 code such as CNY")
-        }
-        let currencyLiteral = "'\(settings.currency)'"
         do {
             for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
                 let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]

@@ -251,15 +251,8 @@ public enum PurchaseSummaries {
                 revenue = excluded.revenue, profit = excluded.profit, promotion_revenue = excluded.promotion_revenue,
                 repeat_revenue = excluded.repeat_revenue
             """).run()
-        let month = String(date.description.prefix(7))
-        try await db.raw("""
-            INSERT INTO purchase_months (\(unsafeRaw: monthColumns))
-            SELECT customer_id, currency, substr(order_date, 1, 7) AS month, COUNT(*) AS order_count,
-                   SUM(revenue) AS revenue, SUM(revenue - cost) AS profit
-            FROM orders WHERE customer_id = \(bind: customer.rawValue) AND currency = \(bind: currency.code)
-              AND order_date BETWEEN \(bind: month + "-01") AND \(bind: month + "-31")
-            GROUP BY customer_id, currency, substr(order_date, 1, 7)
-            ON CONFLICT (customer_id, currency, month) DO UPDATE SET order_count = excluded.order_count,
+        try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: monthColumns)) " + monthly(customers: [customer], month: (currency, date)) + """
+             ON CONFLICT (customer_id, currency, month) DO UPDATE SET order_count = excluded.order_count,
                 revenue = excluded.revenue, profit = excluded.profit
             """).run()
     }
@@ -269,8 +262,14 @@ public enum PurchaseSummaries {
         monthly(customers: customer.map { [$0] })
     }
 
-    static func monthly(customers: [Customer.ID]?) -> SQLQueryString {
-        let filter: SQLQueryString = customers.map { customerFilter("customer_id", $0) } ?? ""
+    /// With `month`, only that currency's calendar month of the given date.
+    static func monthly(customers: [Customer.ID]?, month: (Currency, CalendarDate)? = nil) -> SQLQueryString {
+        var filter: SQLQueryString = customers.map { customerFilter("customer_id", $0) } ?? ""
+        if let (currency, date) = month {
+            let m = String(date.description.prefix(7))
+            filter = filter + (customers == nil ? " WHERE " : " AND ")
+                + "currency = \(bind: currency.code) AND order_date BETWEEN \(bind: m + "-01") AND \(bind: m + "-31")"
+        }
         return """
             SELECT customer_id, currency, substr(order_date, 1, 7) AS month, COUNT(*) AS order_count,
                    SUM(revenue) AS revenue, SUM(revenue - cost) AS profit
@@ -307,15 +306,15 @@ public struct PurchaseSummaryRepository: Sendable {
         try await database.read { db in
             let expected = PurchaseSummaries.aggregate(customer: nil)
             let stored = SQLQueryString("SELECT \(unsafeRaw: PurchaseSummaries.columns) FROM purchase_summaries")
-            let sql: SQLQueryString = "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + expected + " EXCEPT " + stored
-                + ") a UNION ALL SELECT * FROM (" + stored + " EXCEPT " + expected + ") b) d ORDER BY customer_id"
-            let expectedMonths = PurchaseSummaries.monthly(customer: nil)
+            // Customers with a row on one side and not the other.
+            func differing(_ a: SQLQueryString, _ b: SQLQueryString) -> SQLQueryString {
+                "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + a + " EXCEPT " + b
+                    + ") x UNION ALL SELECT * FROM (" + b + " EXCEPT " + a + ") y) d"
+            }
             let storedMonths = SQLQueryString("SELECT \(unsafeRaw: PurchaseSummaries.monthColumns) FROM purchase_months")
-            let monthsSQL: SQLQueryString = "SELECT DISTINCT customer_id FROM (SELECT * FROM (" + expectedMonths + " EXCEPT " + storedMonths
-                + ") a UNION ALL SELECT * FROM (" + storedMonths + " EXCEPT " + expectedMonths + ") b) d ORDER BY customer_id"
-            let wrong = Set(try await db.rows(sql) { try $0.id("customer_id", Customer.self) })
-                .union(try await db.rows(monthsSQL) { try $0.id("customer_id", Customer.self) })
-            return wrong.sorted { $0.rawValue < $1.rawValue }
+            let sql = differing(expected, stored) + " UNION " + differing(PurchaseSummaries.monthly(customer: nil), storedMonths)
+                + " ORDER BY customer_id"
+            return try await db.rows(sql) { try $0.id("customer_id", Customer.self) }
         }
     }
 

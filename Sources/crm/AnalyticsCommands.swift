@@ -217,22 +217,23 @@ struct FitModel: AsyncParsableCommand {
             }
             let purchases: any RepeatPurchaseModel
             var json: [String: Any] = ["model": model.rawValue, "customers": histories.count]
+            func report(_ names: [String], _ values: [Double], _ standardErrors: [Double?], _ logLikelihood: Double, _ iterations: Int, _ converged: Bool) {
+                json["parameters"] = Dictionary(uniqueKeysWithValues: zip(names, values.map { rounded($0) }))
+                json["standardErrors"] = errors(names, standardErrors)
+                json["logLikelihood"] = rounded(logLikelihood)
+                json["iterations"] = iterations
+                json["converged"] = converged
+            }
             if model == .bgnbd {
                 let fit = try BGNBD.fit(histories, options: options)
                 purchases = fit.model
-                json["parameters"] = ["r": rounded(fit.model.r), "alpha": rounded(fit.model.alpha), "a": rounded(fit.model.a), "b": rounded(fit.model.b)]
-                json["standardErrors"] = errors(["r", "alpha", "a", "b"], fit.standardErrors)
-                json["logLikelihood"] = rounded(fit.logLikelihood)
-                json["iterations"] = fit.iterations
-                json["converged"] = fit.converged
+                report(["r", "alpha", "a", "b"], [fit.model.r, fit.model.alpha, fit.model.a, fit.model.b], fit.standardErrors,
+                       fit.logLikelihood, fit.iterations, fit.converged)
             } else {
                 let fit = try ParetoNBD.fit(histories, options: options)
                 purchases = fit.model
-                json["parameters"] = ["r": rounded(fit.model.r), "alpha": rounded(fit.model.alpha), "s": rounded(fit.model.s), "beta": rounded(fit.model.beta)]
-                json["standardErrors"] = errors(["r", "alpha", "s", "beta"], fit.standardErrors)
-                json["logLikelihood"] = rounded(fit.logLikelihood)
-                json["iterations"] = fit.iterations
-                json["converged"] = fit.converged
+                report(["r", "alpha", "s", "beta"], [fit.model.r, fit.model.alpha, fit.model.s, fit.model.beta], fit.standardErrors,
+                       fit.logLikelihood, fit.iterations, fit.converged)
             }
             let hasMonetary = table.columns[3].contains { !$0.isNaN }
             var spendFit: GammaGamma.Fit?
@@ -304,11 +305,8 @@ struct RFMCommand: AsyncParsableCommand {
     func run() async throws {
         var asOfDay: Int?
         if let asOf {
-            let parts = asOf.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 3, (1...12).contains(parts[1]), (1...CivilDate.daysInMonth(year: parts[0], month: parts[1])).contains(parts[2]) else {
-                throw ValidationError("--as-of: \"\(asOf)\" is not a date like 2026-06-30")
-            }
-            asOfDay = CivilDate.dayNumber(year: parts[0], month: parts[1], day: parts[2])
+            guard let date = CalendarDate(asOf) else { throw ValidationError("--as-of: \"\(asOf)\" is not a date like 2026-06-30") }
+            asOfDay = date.daysSinceEpoch
         }
         let customers: [CustomerTransactions]
         do {
@@ -330,7 +328,7 @@ struct RFMCommand: AsyncParsableCommand {
         let s = report.summary
         var json: [String: Any] = [
             "customers": s.customerCount, "orders": s.orderCount, "revenue": minor(s.revenueMinor),
-            "asOf": CivilDate.string(dayNumber: s.asOfDay), "tierMeasure": s.tierMeasure.rawValue,
+            "asOf": CalendarDate(daysSinceEpoch: s.asOfDay).description, "tierMeasure": s.tierMeasure.rawValue,
             "revenueShareOfTop20Percent": s.revenueShareOfTop20Percent.map { rounded($0) } as Any? ?? NSNull(),
             "customersFor80PercentOfRevenue": s.customersFor80PercentOfRevenue as Any? ?? NSNull(),
             "segments": Dictionary(uniqueKeysWithValues: s.segments.map { ($0.key.rawValue, $0.customers) }),

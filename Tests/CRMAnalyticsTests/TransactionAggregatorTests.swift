@@ -1,3 +1,4 @@
+import CRMCore
 import Foundation
 import Testing
 import CRMAnalytics
@@ -30,19 +31,19 @@ func parseError(_ text: String) -> String? {
         #expect(c42.revenueMinor == 1234 + 7 + 10010)
         #expect(c42.costMinor == Int64(1000 + 0 + 5005))
         #expect(c42.profitMinor == Int64(11251 - 6005))
-        #expect(c42.firstDay == CivilDate.dayNumber(year: 2023, month: 12, day: 31))
-        #expect(c42.lastDay == CivilDate.dayNumber(year: 2024, month: 1, day: 5))
-        #expect(CivilDate.string(dayNumber: c42.lastDay) == "2024-01-05")
+        #expect(c42.firstDay == CalendarDate(year: 2023, month: 12, day: 31)!.daysSinceEpoch)
+        #expect(c42.lastDay == CalendarDate(year: 2024, month: 1, day: 5)!.daysSinceEpoch)
+        #expect(CalendarDate(daysSinceEpoch: c42.lastDay).description == "2024-01-05")
         let c7 = try #require(result.first { $0.id == 7 })
         #expect(c7.revenueMinor == -500 && c7.profitMinor == -550)
         let acme = try #require(result.first { $0.externalID == "acme-co" })
         #expect(acme.id < 0)
-        #expect(acme.lastDay == CivilDate.dayNumber(year: 2024, month: 2, day: 29))
+        #expect(acme.lastDay == CalendarDate(year: 2024, month: 2, day: 29)!.daysSinceEpoch)
     }
 
     @Test func withoutCostColumnProfitIsUnknown() throws {
         let result = try aggregate("customer_id,order_date,amount\n1,2024-01-01,3.5")
-        #expect(result == [CustomerTransactions(id: 1, firstDay: CivilDate.dayNumber(year: 2024, month: 1, day: 1), lastDay: CivilDate.dayNumber(year: 2024, month: 1, day: 1), orderCount: 1, revenueMinor: 350, costMinor: nil)])
+        #expect(result == [CustomerTransactions(id: 1, firstDay: CalendarDate(year: 2024, month: 1, day: 1)!.daysSinceEpoch, lastDay: CalendarDate(year: 2024, month: 1, day: 1)!.daysSinceEpoch, orderCount: 1, revenueMinor: 350, costMinor: nil)])
     }
 
     @Test func errorsNameLineAndColumn() {
@@ -101,8 +102,8 @@ func parseError(_ text: String) -> String? {
         for c in parallel {
             let key = c.externalID ?? String(c.id)
             let e = try #require(reference[key])
-            #expect(CivilDate.string(dayNumber: c.firstDay) == e.first)
-            #expect(CivilDate.string(dayNumber: c.lastDay) == e.last)
+            #expect(CalendarDate(daysSinceEpoch: c.firstDay).description == e.first)
+            #expect(CalendarDate(daysSinceEpoch: c.lastDay).description == e.last)
             #expect(c.orderCount == e.n && c.revenueMinor == e.revenue && c.costMinor == e.cost)
         }
     }
@@ -124,7 +125,7 @@ func parseError(_ text: String) -> String? {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (1999, 12, 31), (2024, 3, 1), (1900, 3, 1)] {
             let date = calendar.date(from: DateComponents(year: y, month: m, day: d))!
-            #expect(CivilDate.dayNumber(year: y, month: m, day: d) == Int(date.timeIntervalSince1970 / 86_400))
+            #expect(CalendarDate(year: y, month: m, day: d)!.daysSinceEpoch == Int(date.timeIntervalSince1970 / 86_400))
         }
     }
 }
