@@ -208,3 +208,12 @@ public struct Contact: Sendable, Codable, Equatable {
 public enum BuyingRole: String, Sendable, Codable, CaseIterable {
     case decisionMaker, influencer, user, gatekeeper, insideCoach
 }
+
+extension CustomerInput {
+    /// The input that reproduces `customer` (for updates that change one field).
+    public init(_ customer: Customer) {
+        self.init(kind: customer.kind, name: customer.name, roles: customer.roles, email: customer.email, phone: customer.phone,
+                  profile: customer.profile, tags: customer.tags, source: customer.source, ownerID: customer.ownerID,
+                  customFields: customer.customFields, externalID: customer.externalID)
+    }
+}

@@ -95,11 +95,30 @@ public struct AnalyticsRepository: Sendable {
         let currentStart = Self.month(asOf, minus: months)
         let previousStart = Self.month(asOf, minus: 2 * months)
         let lastMonth = Self.month(asOf, minus: 1)
-        return try await database.read { db in
-            var inputs = try await db.stream("""
+        let currency = settings.currency
+        // Three independent reads, each on its own reader connection, so they run side by
+        // side on a machine with more than one core.
+        async let windows = database.read { db in
+            try await db.stream("""
+                SELECT customer_id,
+                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN revenue ELSE 0 END) AS BIGINT) AS window_revenue,
+                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS window_profit,
+                       CAST(SUM(CASE WHEN month < \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS previous_profit
+                FROM purchase_months
+                WHERE currency = \(bind: currency) AND month >= \(bind: previousStart) AND month <= \(bind: lastMonth)
+                GROUP BY customer_id
+                """) { r in (try r.int64("customer_id"), try r.int64("window_revenue"), try r.int64("window_profit"), try r.int64("previous_profit")) }
+        }
+        async let complaints = database.read { db in
+            try await db.rows("SELECT customer_id, COUNT(*) AS n FROM interactions WHERE outcome = 'complaint' GROUP BY customer_id") {
+                (try $0.int64("customer_id"), try $0.int64("n"))
+            }
+        }
+        var inputs = try await database.read { db in
+            try await db.stream("""
                 SELECT c.id, s.first_purchase, s.last_purchase, s.order_count, s.purchase_days, s.revenue, s.profit,
                        s.promotion_revenue, s.repeat_revenue
-                FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: settings.currency)
+                FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: currency)
                 WHERE c.archived_at IS NULL
                   AND (s.customer_id IS NOT NULL
                        OR (EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id AND r.role IN ('customer', 'prospect'))
@@ -116,30 +135,18 @@ public struct AnalyticsRepository: Sendable {
                     revenueMinor: try r.int64("revenue"), profitMinor: try r.int64("profit"),
                     promotionRevenueMinor: try r.int64("promotion_revenue"), repeatRevenueMinor: try r.int64("repeat_revenue"))
             }
-            var index: [Int64: Int] = [:]
-            index.reserveCapacity(inputs.count)
-            for (i, c) in inputs.enumerated() { index[c.id] = i }
-            let windows = try await db.stream("""
-                SELECT customer_id,
-                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN revenue ELSE 0 END) AS BIGINT) AS window_revenue,
-                       CAST(SUM(CASE WHEN month >= \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS window_profit,
-                       CAST(SUM(CASE WHEN month < \(bind: currentStart) THEN profit ELSE 0 END) AS BIGINT) AS previous_profit
-                FROM purchase_months
-                WHERE currency = \(bind: settings.currency) AND month >= \(bind: previousStart) AND month <= \(bind: lastMonth)
-                GROUP BY customer_id
-                """) { r in (try r.int64("customer_id"), try r.int64("window_revenue"), try r.int64("window_profit"), try r.int64("previous_profit")) }
-            for (id, revenue, profit, previous) in windows {
-                guard let i = index[id] else { continue }
-                inputs[i].windowRevenueMinor = revenue
-                inputs[i].windowProfitMinor = profit
-                inputs[i].previousWindowProfitMinor = previous
-            }
-            let complaints = try await db.rows("SELECT customer_id, COUNT(*) AS n FROM interactions WHERE outcome = 'complaint' GROUP BY customer_id") {
-                (try $0.int64("customer_id"), try $0.int64("n"))
-            }
-            for (id, n) in complaints { if let i = index[id] { inputs[i].complaints = Int(n) } }
-            return inputs
         }
+        var index: [Int64: Int] = [:]
+        index.reserveCapacity(inputs.count)
+        for (i, c) in inputs.enumerated() { index[c.id] = i }
+        for (id, revenue, profit, previous) in try await windows {
+            guard let i = index[id] else { continue }
+            inputs[i].windowRevenueMinor = revenue
+            inputs[i].windowProfitMinor = profit
+            inputs[i].previousWindowProfitMinor = previous
+        }
+        for (id, n) in try await complaints { if let i = index[id] { inputs[i].complaints = Int(n) } }
+        return inputs
     }
 
     /// "YYYY-MM" of the month `minus` months before `date`'s month.
@@ -186,38 +193,22 @@ public struct AnalyticsRepository: Sendable {
         }
         let day = asOf.description
         let chunk = 20_000
-        let perStatement = 2_000
+        let customers = analysis.customers
+        // The statements of the next chunk are built on another core while the database
+        // writes this one: building a million rows of SQL text costs about as much as storing them.
+        @Sendable func statements(from start: Int) -> [SQLQueryString] {
+            Self.statements(customers[start..<min(start + chunk, customers.count)], runID: runID, day: day, currency: currencyLiteral)
+        }
         do {
-            for start in stride(from: 0, to: analysis.customers.count, by: chunk) {
-                let slice = analysis.customers[start..<min(start + chunk, analysis.customers.count)]
-                var rows: [String] = []
-                rows.reserveCapacity(slice.count)
-                var tiers: [String] = []
-                tiers.reserveCapacity(slice.count)
-                for c in slice {
-                    rows.append(Self.literalRow(c, runID: runID, currency: currencyLiteral))
-                    tiers.append("(\(c.id),'\(c.tier.rawValue)','\(c.loyaltyStage.rawValue)')")
-                }
-                let batch = rows, newTiers = tiers
+            var next: Task<[SQLQueryString], Never>? = customers.isEmpty ? nil : Task.detached { statements(from: 0) }
+            var start = 0
+            while let building = next {
+                let batch = await building.value
+                start += chunk
+                let following = start
+                next = following < customers.count ? Task.detached { statements(from: following) } : nil
                 try await database.write { db in
-                    for s in stride(from: 0, to: batch.count, by: perStatement) {
-                        let range = s..<min(s + perStatement, batch.count)
-                        // Tier and stage changes against the stored row, before it is replaced;
-                        // a row in another currency is not comparable, so no change is recorded.
-                        try await db.raw("""
-                            WITH n AS (VALUES \(unsafeRaw: newTiers[range].joined(separator: ",")))
-                            INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
-                            SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'tier', o.tier, n.column2
-                              FROM n JOIN customer_analytics o ON o.customer_id = n.column1
-                             WHERE o.currency = \(unsafeRaw: currencyLiteral) AND o.tier <> n.column2
-                            UNION ALL
-                            SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'loyaltyStage', o.loyalty_stage, n.column3
-                              FROM n JOIN customer_analytics o ON o.customer_id = n.column1
-                             WHERE o.currency = \(unsafeRaw: currencyLiteral) AND o.loyalty_stage <> n.column3
-                            """).run()
-                        let values = batch[range].joined(separator: ",")
-                        try await db.raw("INSERT INTO customer_analytics (\(unsafeRaw: Self.columns.joined(separator: ", "))) VALUES \(unsafeRaw: values) \(unsafeRaw: Self.upsert)").run()
-                    }
+                    for statement in batch { try await db.raw(statement).run() }
                 }
             }
         } catch {
@@ -234,6 +225,32 @@ public struct AnalyticsRepository: Sendable {
         }
         return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,
                             dashboard: analysis.dashboard, customers: analysis.customers.count, seconds: seconds, startedBy: actor?.userID)
+    }
+
+    /// For each 2,000 customers: the tier and stage changes against the stored row (before
+    /// it is replaced; a row in another currency is not comparable, so no change is recorded),
+    /// then the upsert of the new rows.
+    static func statements(_ slice: ArraySlice<CustomerAnalysis>, runID: Int64, day: String, currency: String) -> [SQLQueryString] {
+        let perStatement = 2_000
+        var result: [SQLQueryString] = []
+        for s in stride(from: slice.startIndex, to: slice.endIndex, by: perStatement) {
+            let part = slice[s..<min(s + perStatement, slice.endIndex)]
+            let tiers = part.map { "(\($0.id),'\($0.tier.rawValue)','\($0.loyaltyStage.rawValue)')" }.joined(separator: ",")
+            result.append("""
+                WITH n AS (VALUES \(unsafeRaw: tiers))
+                INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
+                SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'tier', o.tier, n.column2
+                  FROM n JOIN customer_analytics o ON o.customer_id = n.column1
+                 WHERE o.currency = \(unsafeRaw: currency) AND o.tier <> n.column2
+                UNION ALL
+                SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'loyaltyStage', o.loyalty_stage, n.column3
+                  FROM n JOIN customer_analytics o ON o.customer_id = n.column1
+                 WHERE o.currency = \(unsafeRaw: currency) AND o.loyalty_stage <> n.column3
+                """)
+            let values = part.map { literalRow($0, runID: runID, currency: currency) }.joined(separator: ",")
+            result.append("INSERT INTO customer_analytics (\(unsafeRaw: columns.joined(separator: ", "))) VALUES \(unsafeRaw: values) \(unsafeRaw: upsert)")
+        }
+        return result
     }
 
     static let upsert = "ON CONFLICT (customer_id) DO UPDATE SET "

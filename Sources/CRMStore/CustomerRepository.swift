@@ -48,21 +48,7 @@ public struct CustomerRepository: Sendable {
             let clean = try input.normalised(customFieldDefinitions: try await CustomFieldRepository.definitions(db), defaultCountryCode: countryCode)
             if clean.kind != current.kind { throw DomainError.invalid("/kind", "cannot change a \(current.kind.rawValue) into a \(clean.kind.rawValue)") }
             try await Self.checkReferences(db, clean, excluding: id)
-            try await db.raw("""
-                UPDATE customers SET name = \(bind: clean.name), roles = \(bind: Self.rolesText(clean.roles)),
-                    email = \(bind: clean.email), phone = \(bind: clean.phone),
-                    gender = \(bind: clean.profile.gender?.rawValue), birthday = \(bind: clean.profile.birthday?.description),
-                    hobbies = \(bind: try JSONColumn.text(clean.profile.hobbies)), family_notes = \(bind: clean.profile.familyNotes),
-                    preferred_channel = \(bind: clean.profile.preferredChannel?.rawValue), time_zone = \(bind: clean.profile.timeZone),
-                    contact_windows = \(bind: try JSONColumn.text(clean.profile.contactWindows)),
-                    do_not_contact = \(bind: try JSONColumn.text(clean.profile.doNotContact)),
-                    personality_style = \(bind: clean.profile.personalityStyle?.rawValue),
-                    personality_evidence = \(bind: clean.profile.personalityEvidence), industry = \(bind: clean.profile.industry),
-                    tags = \(bind: try JSONColumn.text(clean.tags)), source = \(bind: clean.source), owner_id = \(bind: clean.ownerID?.rawValue),
-                    custom_fields = \(bind: try JSONColumn.text(clean.customFields)), external_id = \(bind: clean.externalID),
-                    updated_at = \(bind: Instant.format(now)), version = version + 1
-                WHERE id = \(bind: id.rawValue) AND version = \(bind: version)
-                """).run()
+            try await Self.overwrite(db, id, clean, version: version, now: now)
             try await Self.replaceRolesAndTags(db, id, clean)
             try await SearchIndex.reindex(db, id)
             if clean.kind == .organisation && clean.name != current.name {
@@ -133,7 +119,12 @@ public struct CustomerRepository: Sendable {
     }
 
     public func list(_ q: Query) async throws -> Page<Customer> {
-        let limit = min(max(q.limit, 1), 500)
+        try await page(q, maxLimit: 500)
+    }
+
+    /// A page of up to `maxLimit` (exports read larger pages than clients may ask for).
+    func page(_ q: Query, maxLimit: Int) async throws -> Page<Customer> {
+        let limit = min(max(q.limit, 1), maxLimit)
         let cursor = try q.cursor.map { cursorText throws(DomainError) in try Cursor(decoding: cursorText) }
         return try await database.read { db in
             var sql = SQLQueryString("SELECT c.* FROM customers c WHERE 1=1")
@@ -220,6 +211,26 @@ public struct CustomerRepository: Sendable {
         }
     }
 
+    /// Replaces the stored fields of customer `id` with `clean` and bumps its version
+    /// (roles, tags and the search index are the caller's to refresh).
+    static func overwrite(_ db: any SQLDatabase, _ id: Customer.ID, _ clean: CustomerInput, version: Int64, now: Date) async throws {
+        try await db.raw("""
+            UPDATE customers SET name = \(bind: clean.name), roles = \(bind: Self.rolesText(clean.roles)),
+                email = \(bind: clean.email), phone = \(bind: clean.phone),
+                gender = \(bind: clean.profile.gender?.rawValue), birthday = \(bind: clean.profile.birthday?.description),
+                hobbies = \(bind: try JSONColumn.text(clean.profile.hobbies)), family_notes = \(bind: clean.profile.familyNotes),
+                preferred_channel = \(bind: clean.profile.preferredChannel?.rawValue), time_zone = \(bind: clean.profile.timeZone),
+                contact_windows = \(bind: try JSONColumn.text(clean.profile.contactWindows)),
+                do_not_contact = \(bind: try JSONColumn.text(clean.profile.doNotContact)),
+                personality_style = \(bind: clean.profile.personalityStyle?.rawValue),
+                personality_evidence = \(bind: clean.profile.personalityEvidence), industry = \(bind: clean.profile.industry),
+                tags = \(bind: try JSONColumn.text(clean.tags)), source = \(bind: clean.source), owner_id = \(bind: clean.ownerID?.rawValue),
+                custom_fields = \(bind: try JSONColumn.text(clean.customFields)), external_id = \(bind: clean.externalID),
+                updated_at = \(bind: Instant.format(now)), version = version + 1
+            WHERE id = \(bind: id.rawValue) AND version = \(bind: version)
+            """).run()
+    }
+
     static func insert(_ db: any SQLDatabase, _ c: CustomerInput, now: Date) async throws -> Customer.ID {
         let stamp = Instant.format(now)
         let row = try await db.raw("""
@@ -282,14 +293,5 @@ public struct CustomerRepository: Sendable {
             customFields: try r.json("custom_fields"), externalID: try r.optionalString("external_id"),
             archivedAt: try r.optionalInstant("archived_at"), createdAt: try r.instant("created_at"),
             updatedAt: try r.instant("updated_at"), version: try r.int64("version"))
-    }
-}
-
-extension CustomerInput {
-    /// The input that reproduces `customer` (for updates that change one field).
-    public init(_ customer: Customer) {
-        self.init(kind: customer.kind, name: customer.name, roles: customer.roles, email: customer.email, phone: customer.phone,
-                  profile: customer.profile, tags: customer.tags, source: customer.source, ownerID: customer.ownerID,
-                  customFields: customer.customFields, externalID: customer.externalID)
     }
 }

@@ -7,12 +7,12 @@ import SQLKit
 /// every commit and analytics read one row per customer instead of every order.
 public struct OrderRepository: Sendable {
     let database: any StoreDatabase
-    /// SQLite has one writer: concurrent order creations are committed together.
-    let groupCommit: OrderGroupCommit?
+    /// Concurrent order creations are committed together (see `OrderGroupCommit`).
+    let groupCommit: OrderGroupCommit
 
     public init(database: any StoreDatabase) {
         self.database = database
-        groupCommit = database.dialect == .sqlite ? OrderGroupCommit(database: database) : nil
+        groupCommit = OrderGroupCommit(database: database)
     }
 
     static let entity = "order"
@@ -22,12 +22,11 @@ public struct OrderRepository: Sendable {
         // Products are never deleted, so they can be checked before the write lock is taken:
         // the serialised part of an order write is kept to the statements that must be in it.
         try await database.read { db in try await Self.checkProducts(db, clean.lines) }
-        if let groupCommit { return try await groupCommit.create(clean, by: actor, now: now) }
-        return try await Self.createAlone(database, clean, by: actor, now: now)
+        return try await groupCommit.create(clean, by: actor, now: now)
     }
 
-    /// One order in its own transaction (PostgreSQL, and SQLite when a group commit failed
-    /// as a whole and its orders are retried one by one).
+    /// One order in its own transaction (when a group commit failed as a whole and its
+    /// orders are retried one by one).
     static func createAlone(_ database: any StoreDatabase, _ clean: OrderInput, by actor: Actor, now: Date) async throws -> Order {
         let dialect = database.dialect
         return try await database.write { db in

@@ -173,3 +173,24 @@ final class Collected<T: Sendable>: Sendable {
 func likeEscaped(_ text: String) -> String {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
 }
+
+/// Ids for rows a bulk write numbers itself, so related rows can be inserted in the same
+/// multi-row statements.
+enum RowIDs {
+    /// SQLite numbers after the largest id (the caller holds the one writer lock, so nobody
+    /// else inserts meanwhile); PostgreSQL takes them from the identity sequence, which
+    /// concurrent writers share safely.
+    static func next(_ db: any SQLDatabase, table: String, count: Int, dialect: Dialect) async throws -> [Int64] {
+        guard count > 0 else { return [] }
+        switch dialect {
+        case .sqlite:
+            let maxID = try await db.raw("SELECT COALESCE(MAX(id), 0) AS m FROM \(unsafeRaw: table)").first()
+                .map { try $0.decode(column: "m", as: Int64.self) } ?? 0
+            return (1...Int64(count)).map { maxID + $0 }
+        case .postgres:
+            return try await db.rows("""
+                SELECT nextval(pg_get_serial_sequence('\(unsafeRaw: table)', 'id')) AS id FROM generate_series(1, \(bind: count))
+                """) { try $0.int64("id") }.sorted()
+        }
+    }
+}

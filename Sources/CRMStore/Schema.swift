@@ -287,5 +287,23 @@ public enum Schema {
             );
             CREATE INDEX analytics_history_customer ON analytics_history(customer_id, id)
             """, $0) },
+        Migration(version: 5, name: "customer merges") { sql("""
+            ALTER TABLE customers ADD COLUMN merged_into BIGINT REFERENCES customers(id);
+            CREATE TABLE customer_merges (
+                id {id},
+                survivor_id BIGINT NOT NULL REFERENCES customers(id),
+                merged_id BIGINT NOT NULL REFERENCES customers(id),
+                merged_at TEXT NOT NULL,
+                merged_by BIGINT REFERENCES users(id),
+                survivor_before TEXT NOT NULL,
+                merged_before TEXT NOT NULL,
+                survivor_version BIGINT NOT NULL,
+                moved TEXT NOT NULL,
+                undone_at TEXT,
+                undone_by BIGINT REFERENCES users(id)
+            );
+            CREATE INDEX customer_merges_survivor ON customer_merges(survivor_id, id);
+            CREATE INDEX customer_merges_merged ON customer_merges(merged_id, id)
+            """, $0) },
     ]
 }

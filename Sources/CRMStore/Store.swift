@@ -33,6 +33,10 @@ public struct Store: Sendable {
     public let customFields: CustomFieldRepository
     public let audit: AuditLog
     public let analytics: AnalyticsRepository
+    public let customerImport: CustomerImporter
+    public let customerExport: CustomerExporter
+    public let duplicates: DuplicateFinder
+    public let merges: CustomerMergeRepository
 
     public init(database: any StoreDatabase, defaultCountryCode: String = "86") {
         self.database = database
@@ -48,6 +52,10 @@ public struct Store: Sendable {
         customFields = CustomFieldRepository(database: database)
         audit = AuditLog(database: database)
         analytics = AnalyticsRepository(database: database)
+        customerImport = CustomerImporter(database: database)
+        customerExport = CustomerExporter(database: database, customers: customers)
+        duplicates = DuplicateFinder(database: database)
+        merges = CustomerMergeRepository(database: database, defaultCountryCode: defaultCountryCode)
     }
 
     /// Applies pending migrations.

@@ -13,5 +13,5 @@ struct CRMCommand: AsyncParsableCommand {
             then defaults. Try: crm serve --demo
             """,
         subcommands: [Serve.self, Migrate.self, Demo.self, UserCommand.self, TokenCommand.self, Backup.self, Summaries.self,
-                      AnalyticsCommand.self, Staffing.self, Bench.self])
+                      ImportCommand.self, ExportCommand.self, Duplicates.self, AnalyticsCommand.self, Staffing.self, Bench.self])
 }

@@ -41,6 +41,9 @@ struct Settings {
 
     var database: DatabaseLocation { DatabaseLocation(reader.string(forKey: "database", isSecret: true, default: "crm.sqlite")) }
 
+    /// Country code given to phone numbers written without one (CRM_PHONE_COUNTRY).
+    var phoneCountryCode: String { reader.string(forKey: "phone.country", default: "86") }
+
     var logLevel: Logger.Level {
         Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info").lowercased()) ?? .info
     }
@@ -53,7 +56,7 @@ struct Settings {
         return ServerConfiguration(
             hostname: reader.string(forKey: "http.host", default: "127.0.0.1"), port: port, database: database,
             secureCookies: ["1", "true", "yes"].contains(reader.string(forKey: "cookies.secure", default: "false").lowercased()),
-            defaultCountryCode: reader.string(forKey: "phone.country", default: "86"), logLevel: logLevel)
+            defaultCountryCode: phoneCountryCode, logLevel: logLevel)
     }
 
     func logger(_ label: String = "crm") -> Logger {

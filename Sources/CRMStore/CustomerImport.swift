@@ -1,0 +1,488 @@
+import CRMCore
+import Foundation
+import SQLKit
+
+/// How an import treats its file.
+public struct CustomerImportOptions: Sendable {
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// Any bad row and nothing is written.
+        case allOrNothing
+        /// The good rows are committed (a batch at a time), the bad ones reported.
+        case validRows
+    }
+
+    /// Which fields find the stored customer a row updates. An external id, when a row has
+    /// one, is always tried first: it is unique, and re-running an import must find its own rows.
+    public enum MatchKey: String, Sendable, Codable, CaseIterable {
+        case externalID, email, phone
+    }
+
+    /// A follow-up for each new customer (the business cards of a trade show).
+    public struct FollowUp: Sendable, Equatable {
+        public var title: String
+        public var dueInDays: Int
+        public init(title: String, dueInDays: Int) { self.title = title; self.dueInDays = dueInDays }
+    }
+
+    public var mode: Mode
+    public var dryRun: Bool
+    public var matchOn: [MatchKey]
+    /// Header → field name, over the automatic recognition (`"手机": "phone"`, `"备注": ""` to ignore).
+    public var mapping: [String: String]
+    public var defaults: CustomerImportDefaults
+    /// Owner of new customers whose row names none; a salesperson's own import is theirs.
+    public var ownerID: User.ID?
+    public var followUp: FollowUp?
+    public var batchSize: Int
+
+    public init(mode: Mode = .validRows, dryRun: Bool = false, matchOn: [MatchKey] = [.externalID], mapping: [String: String] = [:],
+                defaults: CustomerImportDefaults = CustomerImportDefaults(), ownerID: User.ID? = nil, followUp: FollowUp? = nil,
+                batchSize: Int = 2_000) {
+        self.mode = mode; self.dryRun = dryRun; self.matchOn = matchOn; self.mapping = mapping; self.defaults = defaults
+        self.ownerID = ownerID; self.followUp = followUp; self.batchSize = max(1, batchSize)
+    }
+}
+
+/// What an import did (or, in a dry run or a rolled-back all-or-nothing import, would have done).
+public struct CustomerImportReport: Sendable, Codable, Equatable {
+    public var encoding: TextEncoding
+    public var dryRun: Bool
+    public var mode: CustomerImportOptions.Mode
+    /// Whether the rows counted as created and updated are in the database now.
+    public var committed: Bool
+    public var rows = 0
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var failed = 0
+    public var organisationsCreated = 0
+    public var contactsCreated = 0
+    public var tasksCreated = 0
+    /// Columns the file has that fill no field (reported, never silently dropped).
+    public var ignoredColumns: [String]
+    /// The first problems (all of them go to the error report file).
+    public var problems: [ImportProblem] = []
+    public var problemCount = 0
+    public var seconds = 0.0
+
+    static let problemsKept = 100
+}
+
+/// Imports customers from a CSV file: each row validated and normalised, matched to a
+/// stored customer by external id (and e-mail or phone, if asked) to update it, or created;
+/// persons linked as contacts to their organisation by name, created if need be. Written a
+/// batch at a time with multi-row statements; re-running the same file creates nothing twice.
+public struct CustomerImporter: Sendable {
+    let database: any StoreDatabase
+
+    public init(database: any StoreDatabase) { self.database = database }
+
+    /// - Parameters:
+    ///   - problems: receives every bad row's problems as they are found (the error report file).
+    ///   - progress: rows read so far and the estimated total.
+    public func run(_ source: CSVRowSource, options: CustomerImportOptions, by actor: Actor, now: Date = Date(),
+                    problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> CustomerImportReport {
+        try AccessPolicy.require(actor, .createCustomer)
+        let started = ContinuousClock.now
+        let definitions = try await database.read { db in try await CustomFieldRepository.definitions(db) }
+        let mapping = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: definitions)
+        let users = try await database.read { db in
+            try await db.rows("SELECT id, username FROM users") { (try $0.string("username"), User.ID(try $0.int64("id"))) }
+        }
+        if let owner = options.ownerID, !users.contains(where: { $0.1 == owner }) {
+            throw DomainError.invalid("/ownerID", "no user has id \(owner)")
+        }
+        let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now,
+                              usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
+        var state = ImportState(report: CustomerImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
+                                                             committed: false, ignoredColumns: mapping.ignoredHeaders))
+        let estimated = source.estimatedRows
+
+        if options.mode == .allOrNothing && !options.dryRun {
+            // One transaction for the whole file: any bad row, and it is rolled back.
+            do {
+                state = try await database.write { [state] db in
+                    var s = state
+                    while case let batch = try source.next(options.batchSize), !batch.isEmpty {
+                        try await Self.process(db, batch, context, &s, write: s.report.problemCount == 0, sink: sink)
+                        progress?(s.report.rows, estimated)
+                    }
+                    if s.report.problemCount > 0 { throw RolledBack(state: s) }
+                    return s
+                }
+                state.report.committed = true
+            } catch let rolledBack as RolledBack {
+                state = rolledBack.state
+            }
+        } else {
+            while case let batch = try source.next(options.batchSize), !batch.isEmpty {
+                let before = state
+                if options.dryRun {
+                    state = try await database.read { db in
+                        var s = before
+                        try await Self.process(db, batch, context, &s, write: false, sink: sink)
+                        return s
+                    }
+                } else {
+                    state = try await database.write { db in
+                        var s = before
+                        try await Self.process(db, batch, context, &s, write: true, sink: sink)
+                        return s
+                    }
+                }
+                progress?(state.report.rows, estimated)
+            }
+            state.report.committed = !options.dryRun
+        }
+        var report = state.report
+        report.seconds = Self.seconds(ContinuousClock.now - started)
+        return report
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    struct RolledBack: Error { var state: ImportState }
+
+    struct Context: Sendable {
+        var options: CustomerImportOptions
+        var mapping: CustomerImportMapping
+        var definitions: [CustomFieldDefinition]
+        var actor: Actor
+        var now: Date
+        var usernames: [String: User.ID]
+        var dialect: Dialect
+    }
+
+    /// What carries from batch to batch: the keys seen so far in the file (a key twice in
+    /// one file is an error, not two customers), the organisations created, the report.
+    struct ImportState: Sendable {
+        var report: CustomerImportReport
+        var seenKeys: [String: Int] = [:]
+        /// Organisations created by this import, by name (ids are 0 in a dry run).
+        var organisations: [String: Int64] = [:]
+    }
+
+    /// One row on its way in: parsed, with its owner and the stored customer it updates.
+    struct Pending {
+        var row: CustomerImportRow
+        var ownerID: User.ID?
+        var existing: Customer?
+    }
+
+    static func process(_ db: any SQLDatabase, _ batch: [(row: Int, values: [String])], _ context: Context, _ state: inout ImportState,
+                        write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
+        let options = context.options
+        var problems: [ImportProblem] = []
+        var pending: [Pending] = []
+        state.report.rows += batch.count
+
+        // Parse, resolve owners, and refuse keys the file has already used.
+        for (rowNumber, values) in batch {
+            switch CustomerImportRow.parse(values, row: rowNumber, mapping: context.mapping, defaults: options.defaults,
+                                           customFields: context.definitions) {
+            case .failure(let bad):
+                problems += bad.problems
+            case .success(let row):
+                var ownerID = options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil)
+                if let username = row.ownerUsername {
+                    guard let id = context.usernames[username] else {
+                        problems.append(problem(row, context, .owner, row.ownerUsername ?? "", "no user is called \(username)"))
+                        continue
+                    }
+                    ownerID = id
+                }
+                var duplicate: ImportProblem?
+                for (field, key) in keys(of: row.input, options) {
+                    if let first = state.seenKeys[key] {
+                        duplicate = problem(row, context, field, String(key.dropFirst(2)), "is the same as in row \(first): one customer per key")
+                        break
+                    }
+                }
+                if let duplicate { problems.append(duplicate); continue }
+                for (_, key) in keys(of: row.input, options) { state.seenKeys[key] = row.row }
+                pending.append(Pending(row: row, ownerID: ownerID))
+            }
+        }
+
+        // The stored customers these rows update.
+        let externalIDs = pending.compactMap(\.row.input.externalID)
+        let emails = options.matchOn.contains(.email) ? pending.compactMap(\.row.input.email) : []
+        let phones = options.matchOn.contains(.phone) ? pending.compactMap(\.row.input.phone) : []
+        let byExternalID = try await customers(db, "external_id", externalIDs)
+        let byEmail = try await customers(db, "email", emails)
+        let byPhone = try await customers(db, "phone", phones)
+        var accepted: [Pending] = []
+        for var p in pending {
+            let input = p.row.input
+            var match = input.externalID.flatMap { byExternalID[$0] }
+            var matchedBy = CustomerImportField.externalID
+            for key in options.matchOn where match == nil {
+                switch key {
+                case .externalID: break
+                case .email: match = input.email.flatMap { byEmail[$0] }; matchedBy = .email
+                case .phone: match = input.phone.flatMap { byPhone[$0] }; matchedBy = .phone
+                }
+            }
+            if let existing = match {
+                if let ext = input.externalID, let theirs = existing.externalID, ext != theirs {
+                    problems.append(problem(p.row, context, matchedBy, "", "matches customer \(existing.id), whose external id is \(theirs), not \(ext)"))
+                    continue
+                }
+                if existing.kind != input.kind && context.mapping.column(of: .kind) != nil {
+                    problems.append(problem(p.row, context, .kind, input.kind.rawValue, "customer \(existing.id) is a \(existing.kind.rawValue)"))
+                    continue
+                }
+                if !AccessPolicy.allows(context.actor, .editCustomer(ownerID: existing.ownerID)) {
+                    problems.append(problem(p.row, context, matchedBy, "", "matches customer \(existing.id), which you may not edit"))
+                    continue
+                }
+                p.existing = existing
+            }
+            accepted.append(p)
+        }
+
+        if !problems.isEmpty {
+            state.report.failed += Set(problems.map(\.row)).count
+            state.report.problemCount += problems.count
+            let room = CustomerImportReport.problemsKept - state.report.problems.count
+            if room > 0 { state.report.problems += problems.prefix(room) }
+            try sink?(problems)
+        }
+        try await apply(db, accepted, context, &state, write: write)
+    }
+
+    /// The keys a row may not share with an earlier row of the same file.
+    static func keys(of input: CustomerInput, _ options: CustomerImportOptions) -> [(CustomerImportField, String)] {
+        var keys: [(CustomerImportField, String)] = []
+        if let ext = input.externalID { keys.append((.externalID, "x:" + ext)) }
+        if options.matchOn.contains(.email), let email = input.email { keys.append((.email, "e:" + email)) }
+        if options.matchOn.contains(.phone), let phone = input.phone { keys.append((.phone, "p:" + phone)) }
+        return keys
+    }
+
+    static func problem(_ row: CustomerImportRow, _ context: Context, _ field: CustomerImportField, _ value: String, _ reason: String) -> ImportProblem {
+        let column = context.mapping.column(of: field).map { context.mapping.headers[$0] } ?? field.description
+        return ImportProblem(row: row.row, column: column, value: value, reason: reason)
+    }
+
+    /// Stored customers whose `column` is one of `values` (the lowest id where several share one).
+    static func customers(_ db: any SQLDatabase, _ column: String, _ values: [String]) async throws -> [String: Customer] {
+        var result: [String: Customer] = [:]
+        let unique = Array(Set(values))
+        for start in stride(from: 0, to: unique.count, by: 500) {
+            var sql = SQLQueryString("SELECT * FROM customers WHERE \(unsafeRaw: column) IN (")
+            for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
+            for c in try await db.rows(sql + ") ORDER BY id", CustomerRepository.decode) {
+                let key = column == "email" ? c.email : column == "phone" ? c.phone : c.externalID
+                if let key, result[key] == nil { result[key] = c }
+            }
+        }
+        return result
+    }
+
+    // MARK: writing
+
+    static func apply(_ db: any SQLDatabase, _ accepted: [Pending], _ context: Context, _ state: inout ImportState, write: Bool) async throws {
+        let now = context.now
+        let stamp = Instant.format(now)
+
+        // Organisations named by persons: stored ones by exact name, the rest created.
+        let names = Set(accepted.compactMap(\.row.organisation)).subtracting(state.organisations.keys)
+        var organisations = state.organisations
+        if !names.isEmpty {
+            let list = Array(names)
+            for start in stride(from: 0, to: list.count, by: 500) {
+                var sql = SQLQueryString("SELECT id, name FROM customers WHERE kind = 'organisation' AND archived_at IS NULL AND name IN (")
+                for (i, v) in list[start..<min(start + 500, list.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
+                for (id, name) in try await db.rows(sql + ") ORDER BY id DESC", { (try $0.int64("id"), try $0.string("name")) }) {
+                    organisations[name] = id
+                }
+            }
+        }
+        let newOrganisations = names.filter { organisations[$0] == nil }.sorted()
+
+        var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?)] = newOrganisations.map { name in
+            (CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
+                           profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
+                           source: context.options.defaults.source, ownerID: context.options.ownerID), nil, nil)
+        }
+        var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
+        for p in accepted {
+            if let existing = p.existing {
+                let merged = Self.merged(existing, p.row, ownerID: p.row.ownerUsername == nil ? nil : p.ownerID, context.mapping)
+                if merged == CustomerInput(existing) { state.report.unchanged += 1 } else { updates.append((existing, merged, p.row)) }
+            } else {
+                var input = p.row.input
+                input.ownerID = p.ownerID
+                inserts.append((input, p.row.organisation, p.row))
+            }
+        }
+        state.report.created += inserts.count - newOrganisations.count
+        state.report.organisationsCreated += newOrganisations.count
+        state.report.updated += updates.count
+        guard write else {
+            for name in newOrganisations { organisations[name] = 0 }
+            state.organisations = organisations
+            state.report.contactsCreated += inserts.filter { $0.organisation != nil }.count
+            if context.options.followUp != nil { state.report.tasksCreated += inserts.count - newOrganisations.count }
+            return
+        }
+
+        // New customers, organisations first so persons can name them.
+        let ids = try await RowIDs.next(db, table: "customers", count: inserts.count, dialect: context.dialect)
+        for (n, name) in newOrganisations.enumerated() { organisations[name] = ids[n] }
+        state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
+        var customerRows: [[any SQLExpression]] = []
+        var pairRows: (roles: [[any SQLExpression]], tags: [[any SQLExpression]]) = ([], [])
+        var gramRows: [[any SQLExpression]] = []
+        var auditRows: [[any SQLExpression]] = []
+        var contactRows: [[any SQLExpression]] = []
+        var taskRows: [[any SQLExpression]] = []
+        for (n, insert) in inserts.enumerated() {
+            let id = ids[n], c = insert.input
+            var searchValues = [c.name]
+            if let e = c.email { searchValues.append(e) }
+            if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
+            if let o = insert.organisation { searchValues.append(o) }
+            customerRows.append([
+                SQLBind(id), SQLBind(c.kind.rawValue), SQLBind(c.name), SQLBind(CustomerRepository.rolesText(c.roles)), SQLBind(c.email),
+                SQLBind(c.phone), SQLBind(c.profile.gender?.rawValue), SQLBind(c.profile.birthday?.description),
+                SQLBind(try JSONColumn.text(c.profile.hobbies)), SQLBind(c.profile.familyNotes), SQLBind(c.profile.preferredChannel?.rawValue),
+                SQLBind(c.profile.timeZone), SQLBind(try JSONColumn.text(c.profile.contactWindows)), SQLBind(try JSONColumn.text(c.profile.doNotContact)),
+                SQLBind(c.profile.personalityStyle?.rawValue), SQLBind(c.profile.personalityEvidence), SQLBind(c.profile.industry),
+                SQLBind(try JSONColumn.text(c.tags)), SQLBind(c.source), SQLBind(c.ownerID?.rawValue), SQLBind(try JSONColumn.text(c.customFields)),
+                SQLBind(c.externalID), SQLBind(searchValues.map(Normalise.searchKey).joined(separator: "\n")), SQLBind(stamp), SQLBind(stamp),
+                SQLBind(Int64(1)),
+            ])
+            for role in c.roles { pairRows.roles.append([SQLBind(id), SQLBind(role.rawValue)]) }
+            for tag in c.tags { pairRows.tags.append([SQLBind(id), SQLBind(tag)]) }
+            for g in SearchGrams.grams(of: searchValues) { gramRows.append([SQLBind(g), SQLBind(id)]) }
+            let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
+                                   profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
+                                   externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
+            auditRows.append(auditRow(context, .create, "customer", "\(id)", FieldChange.diff(nil as Customer?, created), stamp))
+            if let row = insert.row {
+                if let name = insert.organisation, let organisation = organisations[name] {
+                    contactRows.append([SQLBind(organisation), SQLBind(id), SQLBind(row.jobTitle.map(Normalise.name)), SQLBind(row.buyingRole?.rawValue),
+                                        SQLBind(Int64(50)), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))])
+                }
+                if let followUp = context.options.followUp {
+                    let due = CalendarDate(daysSinceEpoch: CalendarDate(utc: now).daysSinceEpoch + followUp.dueInDays)
+                    taskRows.append([SQLBind(id), SQLBind(followUp.title), SQLBind(due.description), SQLBind((c.ownerID ?? context.actor.userID).rawValue),
+                                     SQLBind(FollowUpTask.Status.open.rawValue), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))])
+                }
+            }
+        }
+        try await insertRows(db, "customers", ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes",
+                                               "preferred_channel", "time_zone", "contact_windows", "do_not_contact", "personality_style",
+                                               "personality_evidence", "industry", "tags", "source", "owner_id", "custom_fields", "external_id",
+                                               "search_text", "created_at", "updated_at", "version"], customerRows)
+        try await insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
+        try await insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
+        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows)
+        try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
+                                              "updated_at", "version"], contactRows)
+        try await insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],
+                             taskRows)
+        state.report.contactsCreated += contactRows.count
+        state.report.tasksCreated += taskRows.count
+
+        // Updates one by one: rarer, and each compared with what is stored.
+        for (existing, merged, row) in updates {
+            try await CustomerRepository.overwrite(db, existing.id, merged, version: existing.version, now: now)
+            try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)
+            if let name = row.organisation, let organisation = organisations[name],
+               try await db.raw("SELECT id FROM contacts WHERE organisation_id = \(bind: organisation) AND person_id = \(bind: existing.id.rawValue)").first() == nil {
+                try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
+                                                      "updated_at", "version"],
+                                     [[SQLBind(organisation), SQLBind(existing.id.rawValue), SQLBind(row.jobTitle.map(Normalise.name)),
+                                       SQLBind(row.buyingRole?.rawValue), SQLBind(Int64(50)), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))]])
+                state.report.contactsCreated += 1
+            }
+            try await SearchIndex.reindex(db, existing.id)
+            if let updated = try await CustomerRepository.fetch(db, existing.id) {
+                auditRows.append(auditRow(context, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
+            }
+        }
+        try await insertRows(db, "audit_log", ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"], auditRows)
+    }
+
+    static func auditRow(_ context: Context, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
+                         _ stamp: String) -> [any SQLExpression] {
+        [SQLBind(stamp), SQLBind(context.actor.userID.rawValue), SQLBind(context.actor.name), SQLBind(action.rawValue), SQLBind(entity),
+         SQLBind(id), SQLBind((try? JSONColumn.text(changes)) ?? "[]")]
+    }
+
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
+        guard !rows.isEmpty else { return }
+        // Under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
+        let perStatement = max(1, 30_000 / columns.count)
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            try await db.insert(into: table).columns(columns).rows(Array(rows[start..<min(start + perStatement, rows.count)])).run()
+        }
+    }
+
+    /// The stored customer with the row's values over it: a cell left empty keeps what is
+    /// stored; roles, tags and custom fields are added to, not replaced; the first source stays.
+    static func merged(_ existing: Customer, _ row: CustomerImportRow, ownerID: User.ID?, _ mapping: CustomerImportMapping) -> CustomerInput {
+        var m = CustomerInput(existing)
+        let new = row.input
+        m.name = new.name
+        if mapping.column(of: .roles) != nil { m.roles = Array(Set(m.roles + new.roles)).sorted { $0.rawValue < $1.rawValue } }
+        if let e = new.email { m.email = e }
+        if let p = new.phone { m.phone = p }
+        for tag in new.tags where !m.tags.contains(tag) { m.tags.append(tag) }
+        if m.source == nil { m.source = new.source }
+        if let ownerID { m.ownerID = ownerID }
+        if let x = new.externalID { m.externalID = x }
+        m.customFields.merge(new.customFields, uniquingKeysWith: { _, b in b })
+        let p = new.profile
+        if let v = p.gender { m.profile.gender = v }
+        if let v = p.birthday { m.profile.birthday = v }
+        if !p.hobbies.isEmpty { m.profile.hobbies = p.hobbies }
+        if let v = p.familyNotes { m.profile.familyNotes = v }
+        if let v = p.preferredChannel { m.profile.preferredChannel = v }
+        if mapping.column(of: .timeZone) != nil { m.profile.timeZone = p.timeZone }
+        if let v = p.personalityStyle { m.profile.personalityStyle = v }
+        if let v = p.industry { m.profile.industry = v }
+        return m
+    }
+}
+
+/// The error report: every problem as a CSV row (UTF-8 with a byte-order mark, so Excel
+/// shows Chinese correctly), written as the import goes.
+public final class ImportProblemFile: Sendable {
+    private let handle: FileHandle
+
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF] + Array("row,column,value,reason\r\n".utf8))),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw ImportFileError.unreadable("cannot write the error report \(path)")
+        }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    public func write(_ problems: [ImportProblem]) {
+        var text = ""
+        for p in problems {
+            text += "\(p.row),\(Self.quoted(p.column)),\(Self.quoted(p.value)),\(Self.quoted(p.reason))\r\n"
+        }
+        handle.write(Data(text.utf8))
+    }
+
+    public func close() { try? handle.close() }
+
+    public static func quoted(_ text: String) -> String {
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.hasPrefix("=") || text.hasPrefix("+")
+            || text.hasPrefix("-") || text.hasPrefix("@") {
+            // A leading = + - @ would be run as a formula by a spreadsheet: quote it, and prefix '.
+            let safe = "=+-@".contains(text.first!) ? "'" + text : text
+            return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+}

@@ -1,0 +1,278 @@
+import ArgumentParser
+import CRMAnalytics
+import CRMCore
+import CRMStore
+import Foundation
+import Synchronization
+
+/// `crm import …`: getting existing customer lists into the CRM.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import CSV files (UTF-8, UTF-8 with BOM or GB18030, detected).",
+        subcommands: [ImportCustomers.self])
+}
+
+struct ImportCustomers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "customers",
+        abstract: "Import persons and organisations from a CSV file; rows matching a stored customer update it.",
+        discussion: """
+            Columns are recognised by their header, in English or Chinese (name/姓名, email/邮箱, phone/手机, \
+            company/公司, title/职位, tags/标签, source/来源, owner/负责人, external_id/客户编号 …); adjust with \
+            --map 'header=field' (field '' ignores the column). Every bad row is reported with its row number, \
+            column, value and reason, in --errors FILE as CSV. Re-running the same file creates nothing twice.
+            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @Option(help: "The user the import is done as (audit and permissions); default: the first admin.")
+    var user: String?
+
+    @Option(help: "auto, utf8 or gb18030.")
+    var encoding: TextEncoding = .auto
+
+    @Flag(help: "Report what would be created, updated and refused, and write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Write nothing if any row is bad (default: import the good rows, report the bad ones).")
+    var allOrNothing = false
+
+    @Option(parsing: .upToNextOption, help: "Match stored customers by these besides the external id: email, phone.")
+    var match: [CustomerImportOptions.MatchKey] = []
+
+    @Option(name: .customLong("map"), help: "header=field, repeatable (e.g. 手机号=phone, 备注=).")
+    var mappings: [String] = []
+
+    @Option(help: "Where to write the error report (CSV); default: FILE.errors.csv when there are errors.")
+    var errors: String?
+
+    @Option(parsing: .upToNextOption, help: "Roles of rows that give none (default: customer).")
+    var roles: [CustomerRole] = [.customer]
+
+    @Option(help: "Source recorded for rows that give none (e.g. '2026 Canton Fair').")
+    var source: String?
+
+    @Option(parsing: .upToNextOption, help: "Tags added to every row (e.g. the campaign).")
+    var tag: [String] = []
+
+    @Option(help: "Username owning new customers whose row names no owner.")
+    var owner: String?
+
+    @Option(help: "Create a follow-up task with this title for each new customer (business cards).")
+    var followUp: String?
+
+    @Option(help: "Days until the follow-up task is due.")
+    var followUpDays = 3
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        let logger = settings.logger()
+        let mapping = try Dictionary(mappings.map { pair -> (String, String) in
+            guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--map \(pair): expected header=field") }
+            return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
+        }, uniquingKeysWith: { _, b in b })
+        let csv = try CSVRowSource(path: file, encoding: encoding)
+        let report = try await withStore(settings.database, logger: logger) { store -> CustomerImportReport in
+            let users = try await store.users.list()
+            guard let actingUser = user.map({ name in users.first { $0.username == name } })
+                    ?? users.first(where: { $0.role == .admin && !$0.disabled }) else {
+                throw ValidationError(user.map { "no user is called \($0)" } ?? "no admin user exists; create one with crm user add")
+            }
+            var ownerID: User.ID?
+            if let owner {
+                guard let found = users.first(where: { $0.username == owner }) else { throw ValidationError("--owner: no user is called \(owner)") }
+                ownerID = found.id
+            }
+            let actor = Actor(userID: actingUser.id, name: actingUser.displayName, role: actingUser.role)
+            let errorPath = errors ?? file + ".errors.csv"
+            let problemFile = try ImportProblemFile(path: errorPath)
+            defer { problemFile.close() }
+            let importOptions = CustomerImportOptions(
+                mode: allOrNothing ? .allOrNothing : .validRows, dryRun: dryRun, matchOn: [.externalID] + match, mapping: mapping,
+                defaults: CustomerImportDefaults(roles: roles, source: source, tags: tag, countryCode: settings.phoneCountryCode),
+                ownerID: ownerID, followUp: followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: followUpDays) })
+            let progress = ProgressBar()
+            let report = try await store.customerImport.run(
+                csv, options: importOptions, by: actor,
+                problems: { problemFile.write($0) },
+                progress: { done, total in progress.show(done, total) })
+            progress.finish()
+            if report.problemCount == 0 && errors == nil { try? FileManager.default.removeItem(atPath: errorPath) }
+            return report
+        }
+        print(Self.summary(report, errorsAt: report.problemCount > 0 ? (errors ?? file + ".errors.csv") : nil))
+        if report.problemCount > 0 { throw ExitCode(2) }
+    }
+
+    static func summary(_ r: CustomerImportReport, errorsAt: String?) -> String {
+        var lines: [String] = []
+        let verb = r.committed ? "" : (r.dryRun ? " (dry run: nothing written)" : " (nothing written: all-or-nothing and some rows are bad)")
+        lines.append("Read \(r.rows) rows (\(r.encoding.rawValue)) in \(String(format: "%.1f", r.seconds)) s\(verb).")
+        lines.append("  created \(r.created), updated \(r.updated), unchanged \(r.unchanged), refused \(r.failed)")
+        if r.organisationsCreated + r.contactsCreated + r.tasksCreated > 0 {
+            lines.append("  organisations created \(r.organisationsCreated), contacts linked \(r.contactsCreated), follow-up tasks \(r.tasksCreated)")
+        }
+        if !r.ignoredColumns.isEmpty { lines.append("  columns not imported: \(r.ignoredColumns.joined(separator: ", "))") }
+        for p in r.problems.prefix(10) {
+            lines.append("  row \(p.row), \(p.column.isEmpty ? "row" : p.column)\(p.value.isEmpty ? "" : " \"\(p.value)\""): \(p.reason)")
+        }
+        if let errorsAt { lines.append("  all \(r.problemCount) problems: \(errorsAt)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension TextEncoding: ExpressibleByArgument {}
+extension CustomerImportOptions.MatchKey: ExpressibleByArgument {}
+extension CustomerRole: ExpressibleByArgument {}
+
+/// A one-line progress bar on standard error, redrawn at most ten times a second.
+final class ProgressBar: Sendable {
+    private let started = ContinuousClock.now
+    private let lastDrawn = Mutex<ContinuousClock.Instant?>(nil)
+
+    func show(_ done: Int, _ total: Int) {
+        let now = ContinuousClock.now
+        let draw = lastDrawn.withLock { last -> Bool in
+            if let last, now - last < .milliseconds(100) { return false }
+            last = now
+            return true
+        }
+        guard draw else { return }
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let elapsed = Double((now - started).components.seconds)
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + "\(done)/\(total) rows, \(Int(elapsed)) s"
+        FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+}
+
+/// `crm export …`: any filtered customer list, or all of them, streamed to a file.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export data as CSV (UTF-8 with BOM, opens in Excel) or JSON Lines, streamed.",
+        subcommands: [ExportCustomers.self])
+}
+
+struct ExportCustomers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "customers",
+        abstract: "Export customers (all, or those the filters select); the CSV's columns import back as they are.")
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "csv or jsonl.")
+    var format: CustomerExporter.Format = .csv
+
+    @Option(help: "The file to write (default: standard output).")
+    var out: String?
+
+    @Option(help: "Only this role.") var role: CustomerRole?
+    @Option(help: "Only customers with this tag.") var tag: String?
+    @Option(help: "Only customers owned by this username.") var owner: String?
+    @Option(help: "Only this tier (platinum, gold, iron, lead).") var tier: CustomerTier?
+    @Option(help: "Only this loyalty stage.") var loyaltyStage: LoyaltyStage?
+    @Option(help: "Only this RFM segment.") var rfmSegment: RFMSegment?
+    @Option(help: "Only this churn risk (low, medium, high).") var churnRisk: ChurnRiskLevel?
+    @Flag(help: "Include archived customers.") var includeArchived = false
+
+    @Option(help: "The user the export is done as; default: the first admin.")
+    var user: String?
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        let logger = settings.logger()
+        let (count, seconds) = try await withStore(settings.database, logger: logger) { store -> (Int, Double) in
+            let users = try await store.users.list()
+            guard let acting = user.map({ name in users.first { $0.username == name } }) ?? users.first(where: { $0.role == .admin && !$0.disabled })
+            else { throw ValidationError(user.map { "no user is called \($0)" } ?? "no admin user exists; create one with crm user add") }
+            var ownerID: User.ID?
+            if let owner {
+                guard let found = users.first(where: { $0.username == owner }) else { throw ValidationError("--owner: no user is called \(owner)") }
+                ownerID = found.id
+            }
+            let query = CustomerRepository.Query(role: role, tag: tag, ownerID: ownerID, includeArchived: includeArchived, tier: tier,
+                                                 loyaltyStage: loyaltyStage, rfmSegment: rfmSegment, churnRisk: churnRisk)
+            let handle: FileHandle
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                    throw ValidationError("cannot write \(out)")
+                }
+                handle = h
+            } else {
+                handle = FileHandle.standardOutput
+            }
+            let started = ContinuousClock.now
+            let n = try await store.customerExport.write(query, format: format, to: handle,
+                                                         by: Actor(userID: acting.id, name: acting.displayName, role: acting.role))
+            if out != nil { try handle.close() }
+            let d = ContinuousClock.now - started
+            return (n, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        }
+        let line = String(format: "Exported %d customers%@ in %.1f s.", count, out.map { " to \($0)" } ?? "", seconds)
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+extension CustomerExporter.Format: ExpressibleByArgument {}
+extension CustomerTier: ExpressibleByArgument {}
+extension LoyaltyStage: ExpressibleByArgument {}
+extension RFMSegment: ExpressibleByArgument {}
+extension ChurnRiskLevel: ExpressibleByArgument {}
+
+/// `crm duplicates`: records that look like one party, for review and merging.
+struct Duplicates: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List customer records that look like one party (same e-mail, same phone, similar names in one organisation).")
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "Only pairs scoring at least this (0–1).")
+    var minScore = 0.5
+
+    @Option(help: "How many pairs to print.")
+    var limit = 20
+
+    @Option(help: "Write every pair to this CSV file.")
+    var out: String?
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        let logger = settings.logger()
+        try await withStore(settings.database, logger: logger) { store in
+            guard let admin = try await store.users.list().first(where: { $0.role == .admin && !$0.disabled }) else {
+                throw ValidationError("no admin user exists; create one with crm user add")
+            }
+            let started = ContinuousClock.now
+            let pairs = try await store.duplicates.scan(minScore: minScore, by: Actor(userID: admin.id, name: admin.displayName, role: admin.role))
+            let seconds = ContinuousClock.now - started
+            let shown = out == nil ? Array(pairs.prefix(limit)) : pairs
+            let names = try await store.duplicates.names(shown.flatMap { [$0.first, $0.second] })
+            if let out {
+                var text = "score,first_id,first_name,second_id,second_name,reasons\r\n"
+                for p in pairs {
+                    text += [String(p.score), "\(p.first)", names[p.first] ?? "", "\(p.second)", names[p.second] ?? "",
+                             p.reasons.map(\.rawValue).joined(separator: ";")].map(ImportProblemFile.quoted).joined(separator: ",") + "\r\n"
+                }
+                guard FileManager.default.createFile(atPath: out, contents: Data([0xEF, 0xBB, 0xBF] + Array(text.utf8))) else {
+                    throw ValidationError("cannot write \(out)")
+                }
+            }
+            for p in pairs.prefix(limit) {
+                print(String(format: "%.2f  %@ %@  ~  %@ %@  (%@)", p.score, "\(p.first)", names[p.first] ?? "", "\(p.second)",
+                             names[p.second] ?? "", p.reasons.map(\.rawValue).joined(separator: ", ")))
+            }
+            print("\(pairs.count) candidate pairs in \(seconds.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"
+                  + (out.map { "; all written to \($0)" } ?? ""))
+        }
+    }
+}
