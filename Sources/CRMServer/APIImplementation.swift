@@ -15,6 +15,7 @@ struct APIImplementation: APIProtocol {
     let store: Store
     let authenticator: Authenticator
     let analytics: CustomerBaseRefresh
+    let imports: ImportJobs
     let configuration: ServerConfiguration
     let logger: Logger
 

@@ -67,6 +67,7 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
     let authenticator = Authenticator(store: dependencies.store, persist: dependencies.persist, configuration: configuration)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
     let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,
+                                           imports: ImportJobs(store: dependencies.store, logger: logger),
                                            configuration: configuration, logger: logger)
     // The group already carries the /api/v1 prefix.
     try implementation.registerHandlers(on: api, serverURL: URL(string: "/")!, configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds),

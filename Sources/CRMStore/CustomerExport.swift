@@ -25,44 +25,91 @@ public struct CustomerExporter: Sendable {
     /// export runs in id order to the end) and returns how many were written.
     public func write(_ query: CustomerRepository.Query, format: Format, to output: FileHandle, by actor: Actor,
                       progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+        let chunks = try chunks(query, format: format, by: actor)
+        var iterator = chunks.makeAsyncIterator()
+        while let chunk = try await iterator.next() {
+            output.write(Data(chunk))
+            progress?(iterator.written)
+        }
+        return iterator.written
+    }
+
+    /// The export as a sequence of byte chunks, one page of customers each, read from the
+    /// database only as the consumer asks for more (a slow HTTP client holds nothing up).
+    public func chunks(_ query: CustomerRepository.Query, format: Format, by actor: Actor) throws -> Chunks {
         try AccessPolicy.require(actor, .readCustomers)
-        let customFields = try await database.read { db in try await CustomFieldRepository.definitions(db) }.map(\.key)
-        let usernames = try await database.read { db in
-            try await db.rows("SELECT id, username FROM users") { (try $0.int64("id"), try $0.string("username")) }
-        }
-        let owners = Dictionary(usernames, uniquingKeysWith: { a, _ in a })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, e in var c = e.singleValueContainer(); try c.encode(Instant.format(date)) }
-        if format == .csv {
-            let header = Self.baseColumns + customFields.map { "custom.\($0)" }
-            output.write(Data([0xEF, 0xBB, 0xBF] + Array((header.joined(separator: ",") + "\r\n").utf8)))
-        }
         var q = query
         q.sort = .id
         q.cursor = nil
-        q.limit = 5_000
-        var written = 0
-        while true {
-            let page = try await customers.page(q, maxLimit: 5_000)
-            var text = ""
-            text.reserveCapacity(page.items.count * 200)
-            for c in page.items {
-                switch format {
-                case .csv: text += Self.csvLine(c, owners: owners, customFields: customFields)
-                case .jsonl:
-                    text += String(decoding: try encoder.encode(c), as: UTF8.self)
-                    text += "\n"
-                }
-            }
-            output.write(Data(text.utf8))
-            written += page.items.count
-            progress?(written)
-            guard let next = page.nextCursor else { break }
-            q.cursor = next
-        }
-        return written
+        q.limit = Self.pageSize
+        return Chunks(exporter: self, query: q, format: format)
     }
+
+    static let pageSize = 5_000
+
+    public struct Chunks: AsyncSequence, Sendable {
+        public typealias Element = [UInt8]
+        let exporter: CustomerExporter
+        let query: CustomerRepository.Query
+        let format: Format
+
+        public func makeAsyncIterator() -> Iterator { Iterator(chunks: self) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let chunks: Chunks
+            var query: CustomerRepository.Query
+            var started = false
+            var finished = false
+            var customFields: [String] = []
+            var owners: [Int64: String] = [:]
+            public private(set) var written = 0
+
+            init(chunks: Chunks) {
+                self.chunks = chunks
+                query = chunks.query
+            }
+
+            public mutating func next() async throws -> [UInt8]? {
+                if finished { return nil }
+                let exporter = chunks.exporter
+                var bytes: [UInt8] = []
+                if !started {
+                    started = true
+                    customFields = try await exporter.database.read { db in try await CustomFieldRepository.definitions(db) }.map(\.key)
+                    let users = try await exporter.database.read { db in
+                        try await db.rows("SELECT id, username FROM users") { (try $0.int64("id"), try $0.string("username")) }
+                    }
+                    owners = Dictionary(users, uniquingKeysWith: { a, _ in a })
+                    if chunks.format == .csv {
+                        let header = CustomerExporter.baseColumns + customFields.map { "custom.\($0)" }
+                        bytes = [0xEF, 0xBB, 0xBF] + Array((header.joined(separator: ",") + "\r\n").utf8)
+                    }
+                }
+                let page = try await exporter.customers.page(query, maxLimit: CustomerExporter.pageSize)
+                var text = ""
+                text.reserveCapacity(page.items.count * 200)
+                for c in page.items {
+                    switch chunks.format {
+                    case .csv: text += CustomerExporter.csvLine(c, owners: owners, customFields: customFields)
+                    case .jsonl:
+                        text += String(decoding: try CustomerExporter.encoder.encode(c), as: UTF8.self)
+                        text += "\n"
+                    }
+                }
+                written += page.items.count
+                bytes += Array(text.utf8)
+                if let next = page.nextCursor { query.cursor = next } else { finished = true }
+                return bytes.isEmpty && finished ? nil : bytes
+            }
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, e in var c = e.singleValueContainer(); try c.encode(Instant.format(date)) }
+        return encoder
+    }()
 
     static func csvLine(_ c: Customer, owners: [Int64: String], customFields: [String]) -> String {
         let p = c.profile

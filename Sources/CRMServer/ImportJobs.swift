@@ -1,0 +1,106 @@
+import CRMCore
+import CRMStore
+import Foundation
+import Logging
+import Synchronization
+
+/// Imports started through the API. The uploaded file is streamed to a temporary file and
+/// imported in the background; the job's progress and report are kept in memory (until the
+/// server restarts), its error report as a temporary file.
+public final class ImportJobs: Sendable {
+    public enum Status: String, Sendable, Codable {
+        case running, finished, failed
+    }
+
+    public struct Job: Sendable {
+        public var id: Int64
+        public var startedBy: User.ID
+        public var status: Status
+        public var rowsRead: Int
+        public var estimatedRows: Int
+        public var startedAt: Date
+        public var report: CustomerImportReport?
+        public var error: String?
+        var errorFile: String
+    }
+
+    let store: Store
+    let logger: Logger
+    private let state = Mutex<(next: Int64, jobs: [Int64: Job])>((1, [:]))
+
+    public init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Checks the file's header and the mapping at once (so a file that cannot be imported at
+    /// all is refused with 400), then imports in the background.
+    public func start(upload path: String, encoding: TextEncoding, options: CustomerImportOptions, by actor: Actor) async throws -> Job {
+        try AccessPolicy.require(actor, .createCustomer)
+        let source: CSVRowSource
+        do {
+            source = try CSVRowSource(path: path, encoding: encoding)
+        } catch let error as ImportFileError {
+            try? FileManager.default.removeItem(atPath: path)
+            throw ProblemDetails.malformed(error.description, pointer: "/body")
+        }
+        _ = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: try await store.customFields.list())
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("crm-import-errors-\(UUID().uuidString).csv").path
+        let problems = try ImportProblemFile(path: errorFile)
+        let job = state.withLock { state -> Job in
+            let job = Job(id: state.next, startedBy: actor.userID, status: .running, rowsRead: 0, estimatedRows: source.estimatedRows,
+                          startedAt: Date(), errorFile: errorFile)
+            state.jobs[job.id] = job
+            state.next += 1
+            return job
+        }
+        let id = job.id
+        Task {
+            defer {
+                problems.close()
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            do {
+                let report = try await store.customerImport.run(
+                    source, options: options, by: actor, problems: { problems.write($0) },
+                    progress: { [weak self] done, _ in self?.update(id) { $0.rowsRead = done } })
+                update(id) { $0.status = .finished; $0.report = report; $0.rowsRead = report.rows }
+            } catch {
+                logger.error("import failed", metadata: ["job": "\(id)", "error": "\(error)"])
+                update(id) { $0.status = .failed; $0.error = Self.describe(error) }
+            }
+        }
+        return job
+    }
+
+    /// The job, if `actor` started it or may read every import (managers and admins).
+    public func job(_ id: Int64, for actor: Actor) throws -> Job {
+        guard let job = state.withLock({ $0.jobs[id] }),
+              job.startedBy == actor.userID || AccessPolicy.allows(actor, .readAudit) else {
+            throw DomainError.notFound(entity: "import", id: "\(id)")
+        }
+        return job
+    }
+
+    public func errorReport(_ id: Int64, for actor: Actor) throws -> Data {
+        let job = try job(id, for: actor)
+        return FileManager.default.contents(atPath: job.errorFile) ?? Data()
+    }
+
+    private func update(_ id: Int64, _ change: (inout Job) -> Void) {
+        state.withLock { state in
+            if var job = state.jobs[id] {
+                change(&job)
+                state.jobs[id] = job
+            }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as ImportFileError: e.description
+        case let e as DomainError: ProblemDetails(e).detail ?? "\(e)"
+        default: "the import stopped: \(error)"
+        }
+    }
+}
