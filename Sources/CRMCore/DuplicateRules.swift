@@ -53,7 +53,7 @@ public enum DuplicateRules {
     }
 
     static func containsHan(_ s: String) -> Bool {
-        s.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) || (0x3400...0x4DBF).contains($0.value) || (0x20000...0x2FA1F).contains($0.value) }
+        s.contains(where: SearchGrams.isIdeograph)
     }
 
     /// Jaro-Winkler similarity (prefix scale 0.1, prefix up to 4 characters).

@@ -55,28 +55,31 @@ public enum Normalise {
     }
 }
 
-/// The n-grams a customer is indexed under: every single character and every pair of
-/// neighbouring characters of each searchable value. A one-character query (张) looks
+/// The n-grams a customer is indexed under: every pair of neighbouring characters of each
+/// searchable value, and every single Chinese character. A one-character query (张) looks
 /// up its unigram, a longer one (张伟, smith) all its bigrams, then the candidates are
-/// confirmed by substring; this finds Chinese names by any substring without a
-/// tokenizer, on SQLite and PostgreSQL alike.
+/// confirmed by substring; this finds Chinese names by any substring without a tokenizer,
+/// on SQLite and PostgreSQL alike. Single Latin letters and digits are not indexed: a
+/// one-letter query matches most of the database and says nothing, and leaving them out
+/// keeps the index (mostly e-mails and phone numbers) half the size.
 public enum SearchGrams {
     public static func grams(of values: [String]) -> Set<String> {
         var result = Set<String>()
         for value in values {
             let chars = Array(Normalise.searchKey(value))
             for (i, c) in chars.enumerated() {
-                result.insert(String(c))
+                if isIdeograph(c) { result.insert(String(c)) }
                 if i + 1 < chars.count { result.insert(String([c, chars[i + 1]])) }
             }
         }
         return result
     }
 
-    /// The grams that must all be present for `query` to be a substring of a value.
+    /// The grams that must all be present for `query` to be a substring of a value; empty
+    /// for a single character that is not indexed alone (a Latin letter or a digit).
     public static func queryGrams(_ query: String) -> [String] {
         let chars = Array(Normalise.searchKey(query))
-        if chars.count == 1 { return [String(chars[0])] }
+        if chars.count == 1 { return isIdeograph(chars[0]) ? [String(chars[0])] : [] }
         var seen = Set<String>()
         var result: [String] = []
         for i in 0..<max(chars.count - 1, 0) {
@@ -84,5 +87,11 @@ public enum SearchGrams {
             if seen.insert(g).inserted { result.append(g) }
         }
         return result
+    }
+
+    /// CJK ideographs (the basic block, extension A, and the supplementary planes' ideographs).
+    public static func isIdeograph(_ c: Character) -> Bool {
+        guard let v = c.unicodeScalars.first?.value else { return false }
+        return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x3134F).contains(v) || (0xF900...0xFAFF).contains(v)
     }
 }

@@ -114,28 +114,45 @@ public struct AnalyticsRepository: Sendable {
                 (try $0.int64("customer_id"), try $0.int64("n"))
             }
         }
-        var inputs = try await database.read { db in
-            try await db.stream("""
-                SELECT c.id, s.first_purchase, s.last_purchase, s.order_count, s.purchase_days, s.revenue, s.profit,
-                       s.promotion_revenue, s.repeat_revenue
-                FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: currency)
-                WHERE c.archived_at IS NULL
-                  AND (s.customer_id IS NOT NULL
-                       OR (EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id AND r.role IN ('customer', 'prospect'))
-                           AND NOT EXISTS (SELECT 1 FROM purchase_summaries x WHERE x.customer_id = c.id)))
-                ORDER BY c.id
-                """) { r -> CustomerSummaryInput in
-                let id = try r.int64("id")
-                guard let first = try r.optionalDate("first_purchase"), let last = try r.optionalDate("last_purchase") else {
-                    return CustomerSummaryInput(id: id)
+        // The customers in two halves by id, each on its own connection, beside the two
+        // queries above: the rows are many, and turning them into values costs more than
+        // the database's scan.
+        let middle = try await database.read { db in
+            try await db.raw("SELECT COALESCE(MAX(id), 0) / 2 AS m FROM customers").first().map { try $0.decode(column: "m", as: Int64.self) } ?? 0
+        }
+        let days = database.dialect == .sqlite
+            ? { (column: String) in "CAST(julianday(\(column)) - 2440587.5 AS BIGINT)" }
+            : { (column: String) in "(CAST(\(column) AS DATE) - DATE '1970-01-01')" }
+        let first = days("s.first_purchase"), last = days("s.last_purchase")
+        @Sendable func customers(_ range: ClosedRange<Int64>) async throws -> [CustomerSummaryInput] {
+            try await database.read { db in
+                // Purchase days as numbers (days since 1970) straight from the database.
+                try await db.stream("""
+                    SELECT c.id, \(unsafeRaw: first) AS first_day, \(unsafeRaw: last) AS last_day, s.order_count, s.purchase_days,
+                           s.revenue, s.profit, s.promotion_revenue, s.repeat_revenue
+                    FROM customers c LEFT JOIN purchase_summaries s ON s.customer_id = c.id AND s.currency = \(bind: currency)
+                    WHERE c.id BETWEEN \(bind: range.lowerBound) AND \(bind: range.upperBound) AND c.archived_at IS NULL
+                      AND (s.customer_id IS NOT NULL
+                           OR (EXISTS (SELECT 1 FROM customer_roles r WHERE r.customer_id = c.id AND r.role IN ('customer', 'prospect'))
+                               AND NOT EXISTS (SELECT 1 FROM purchase_summaries x WHERE x.customer_id = c.id)))
+                    ORDER BY c.id
+                    """) { r -> CustomerSummaryInput in
+                    let id = try r.int64("id")
+                    guard let first = try r.optionalInt64("first_day"), let last = try r.optionalInt64("last_day") else {
+                        return CustomerSummaryInput(id: id)
+                    }
+                    return CustomerSummaryInput(
+                        id: id, firstPurchaseDay: Int(first), lastPurchaseDay: Int(last),
+                        orderCount: Int(try r.int64("order_count")), purchaseDays: Int(try r.int64("purchase_days")),
+                        revenueMinor: try r.int64("revenue"), profitMinor: try r.int64("profit"),
+                        promotionRevenueMinor: try r.int64("promotion_revenue"), repeatRevenueMinor: try r.int64("repeat_revenue"))
                 }
-                return CustomerSummaryInput(
-                    id: id, firstPurchaseDay: first.daysSinceEpoch, lastPurchaseDay: last.daysSinceEpoch,
-                    orderCount: Int(try r.int64("order_count")), purchaseDays: Int(try r.int64("purchase_days")),
-                    revenueMinor: try r.int64("revenue"), profitMinor: try r.int64("profit"),
-                    promotionRevenueMinor: try r.int64("promotion_revenue"), repeatRevenueMinor: try r.int64("repeat_revenue"))
             }
         }
+        async let lower = customers(Int64.min...middle)
+        async let upper = customers((middle + 1)...Int64.max)
+        var inputs = try await lower
+        inputs += try await upper
         var index: [Int64: Int] = [:]
         index.reserveCapacity(inputs.count)
         for (i, c) in inputs.enumerated() { index[c.id] = i }
@@ -162,10 +179,46 @@ public struct AnalyticsRepository: Sendable {
                           "recency_score", "frequency_score", "monetary_score", "rfm_segment", "expected_purchases", "p_alive",
                           "clv", "churn_risk", "silent_churn", "window_revenue", "window_profit"]
 
-    /// Stores a run and every customer's result, records tier and stage changes against
-    /// the previous run, and removes results of customers no longer analysed. Written in
-    /// chunks, each its own transaction, so order writes are not held up for the whole
-    /// run; each chunk leaves every row complete.
+    /// The results table's definition, for the fresh copy each run fills. It must match
+    /// migration 4 (and any later migration of `customer_analytics`).
+    static func tableDefinition(_ name: String) -> String {
+        """
+        CREATE TABLE \(name) (
+            customer_id BIGINT PRIMARY KEY REFERENCES customers(id),
+            run_id BIGINT NOT NULL REFERENCES analytics_runs(id),
+            currency TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            value_level TEXT NOT NULL,
+            loyalty_stage TEXT NOT NULL,
+            buying_type TEXT,
+            trajectory TEXT NOT NULL,
+            recency_score BIGINT,
+            frequency_score BIGINT,
+            monetary_score BIGINT,
+            rfm_segment TEXT,
+            expected_purchases DOUBLE PRECISION,
+            p_alive DOUBLE PRECISION,
+            clv BIGINT,
+            churn_risk TEXT,
+            silent_churn BOOLEAN NOT NULL,
+            window_revenue BIGINT NOT NULL,
+            window_profit BIGINT NOT NULL
+        )
+        """
+    }
+
+    static let indexDefinitions = [
+        "CREATE INDEX customer_analytics_tier ON customer_analytics(tier, customer_id)",
+        "CREATE INDEX customer_analytics_stage ON customer_analytics(loyalty_stage, customer_id)",
+        "CREATE INDEX customer_analytics_segment ON customer_analytics(rfm_segment, customer_id)",
+        "CREATE INDEX customer_analytics_churn ON customer_analytics(churn_risk, customer_id)",
+    ]
+
+    /// Stores a run and every customer's result, and records tier and stage changes against
+    /// the previous run. Every row is rewritten each run, so the rows go into a fresh table
+    /// without indexes, in chunks (each its own transaction, so order writes are not held up),
+    /// and one short transaction then records the changes, swaps the tables and builds the
+    /// indexes. Readers see the previous results until that commits, then all of the new.
     public func store(_ analysis: CustomerBaseAnalysis, asOf: CalendarDate, settings: AnalyticsSettings, startedAt: Date,
                       by actor: Actor?) async throws -> AnalyticsRun {
         // Validated as three capital letters, so it can be written as a literal. Checked before
@@ -189,15 +242,18 @@ public struct AnalyticsRepository: Sendable {
                 RETURNING id
                 """).first()
             guard let row else { throw StoreError.corrupt("no id returned for the analytics run") }
+            // A run that failed half-way may have left its table behind.
+            try await db.raw("DROP TABLE IF EXISTS customer_analytics_next").run()
+            try await db.raw(SQLQueryString(Self.tableDefinition("customer_analytics_next"))).run()
             return try Row(row).int64("id")
         }
         let day = asOf.description
         let chunk = 20_000
         let customers = analysis.customers
         // The statements of the next chunk are built on another core while the database
-        // writes this one: building a million rows of SQL text costs about as much as storing them.
+        // writes this one.
         @Sendable func statements(from start: Int) -> [SQLQueryString] {
-            Self.statements(customers[start..<min(start + chunk, customers.count)], runID: runID, day: day, currency: currencyLiteral)
+            Self.statements(customers[start..<min(start + chunk, customers.count)], runID: runID, currency: currencyLiteral)
         }
         do {
             var next: Task<[SQLQueryString], Never>? = customers.isEmpty ? nil : Task.detached { statements(from: 0) }
@@ -211,50 +267,53 @@ public struct AnalyticsRepository: Sendable {
                     for statement in batch { try await db.raw(statement).run() }
                 }
             }
+            try await database.write { db in
+                // Tier and stage changes against the previous results; a row in another
+                // currency is not comparable, so no change is recorded for it.
+                try await db.raw("""
+                    INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
+                    SELECT o.customer_id, \(bind: runID), \(bind: day), 'tier', o.tier, n.tier
+                      FROM customer_analytics_next n JOIN customer_analytics o ON o.customer_id = n.customer_id
+                     WHERE o.currency = n.currency AND o.tier <> n.tier
+                    UNION ALL
+                    SELECT o.customer_id, \(bind: runID), \(bind: day), 'loyaltyStage', o.loyalty_stage, n.loyalty_stage
+                      FROM customer_analytics_next n JOIN customer_analytics o ON o.customer_id = n.customer_id
+                     WHERE o.currency = n.currency AND o.loyalty_stage <> n.loyalty_stage
+                    """).run()
+                try await db.raw("DROP TABLE customer_analytics").run()
+                try await db.raw("ALTER TABLE customer_analytics_next RENAME TO customer_analytics").run()
+                for index in Self.indexDefinitions { try await db.raw(SQLQueryString(index)).run() }
+            }
         } catch {
             // Leave the half-written run marked as failed, so it neither blocks the next run
-            // nor shows as the latest; its rows are replaced by the next run.
-            try? await database.write { db in try await db.raw("UPDATE analytics_runs SET seconds = -1 WHERE id = \(bind: runID)").run() }
+            // nor shows as the latest; the previous results stay as they were.
+            try? await database.write { db in
+                try await db.raw("UPDATE analytics_runs SET seconds = -1 WHERE id = \(bind: runID)").run()
+                try await db.raw("DROP TABLE IF EXISTS customer_analytics_next").run()
+            }
             throw error
         }
         let finished = Date()
         let seconds = finished.timeIntervalSince(startedAt)
         try await database.write { db in
-            try await db.raw("DELETE FROM customer_analytics WHERE run_id < \(bind: runID)").run()
             try await db.raw("UPDATE analytics_runs SET finished_at = \(bind: Instant.format(finished)), seconds = \(bind: seconds) WHERE id = \(bind: runID)").run()
         }
         return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,
                             dashboard: analysis.dashboard, customers: analysis.customers.count, seconds: seconds, startedBy: actor?.userID)
     }
 
-    /// For each 2,000 customers: the tier and stage changes against the stored row (before
-    /// it is replaced; a row in another currency is not comparable, so no change is recorded),
-    /// then the upsert of the new rows.
-    static func statements(_ slice: ArraySlice<CustomerAnalysis>, runID: Int64, day: String, currency: String) -> [SQLQueryString] {
+    /// Multi-row inserts of 2,000 customers' results each, in customer id order (the
+    /// analysis keeps its input's order), so the fresh table's key is filled from the end.
+    static func statements(_ slice: ArraySlice<CustomerAnalysis>, runID: Int64, currency: String) -> [SQLQueryString] {
         let perStatement = 2_000
         var result: [SQLQueryString] = []
         for s in stride(from: slice.startIndex, to: slice.endIndex, by: perStatement) {
-            let part = slice[s..<min(s + perStatement, slice.endIndex)]
-            let tiers = part.map { "(\($0.id),'\($0.tier.rawValue)','\($0.loyaltyStage.rawValue)')" }.joined(separator: ",")
-            result.append("""
-                WITH n AS (VALUES \(unsafeRaw: tiers))
-                INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
-                SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'tier', o.tier, n.column2
-                  FROM n JOIN customer_analytics o ON o.customer_id = n.column1
-                 WHERE o.currency = \(unsafeRaw: currency) AND o.tier <> n.column2
-                UNION ALL
-                SELECT o.customer_id, \(unsafeRaw: String(runID)), '\(unsafeRaw: day)', 'loyaltyStage', o.loyalty_stage, n.column3
-                  FROM n JOIN customer_analytics o ON o.customer_id = n.column1
-                 WHERE o.currency = \(unsafeRaw: currency) AND o.loyalty_stage <> n.column3
-                """)
-            let values = part.map { literalRow($0, runID: runID, currency: currency) }.joined(separator: ",")
-            result.append("INSERT INTO customer_analytics (\(unsafeRaw: columns.joined(separator: ", "))) VALUES \(unsafeRaw: values) \(unsafeRaw: upsert)")
+            let values = slice[s..<min(s + perStatement, slice.endIndex)].map { literalRow($0, runID: runID, currency: currency) }
+                .joined(separator: ",")
+            result.append("INSERT INTO customer_analytics_next (\(unsafeRaw: columns.joined(separator: ", "))) VALUES \(unsafeRaw: values)")
         }
         return result
     }
-
-    static let upsert = "ON CONFLICT (customer_id) DO UPDATE SET "
-        + columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
 
     /// One row of results as SQL literals. A million rows of binds cost more in encoding
     /// than the database spends storing them; every value here is a number, a boolean, NULL
@@ -313,7 +372,7 @@ public struct AnalyticsRepository: Sendable {
     }
 
     static func decode(_ r: Row) throws -> StoredCustomerAnalysis {
-        func double(_ c: String) throws -> Double? { try r.row.decode(column: c, as: Double?.self) }
+        func double(_ c: String) throws -> Double? { try r.row.decodeNil(column: c) ? nil : try r.row.decode(column: c, as: Double.self) }
         return StoredCustomerAnalysis(runID: try r.int64("run_id"), currency: try r.string("currency"), analysis: CustomerAnalysis(
             id: try r.int64("customer_id"), tier: try r.enumValue("tier"), valueLevel: try r.enumValue("value_level"),
             loyaltyStage: try r.enumValue("loyalty_stage"), buyingType: try r.optionalEnum("buying_type"),

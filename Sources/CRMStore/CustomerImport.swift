@@ -337,7 +337,7 @@ public struct CustomerImporter: Sendable {
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
         var customerRows: [[any SQLExpression]] = []
         var pairRows: (roles: [[any SQLExpression]], tags: [[any SQLExpression]]) = ([], [])
-        var gramRows: [[any SQLExpression]] = []
+        var gramRows: [(gram: String, id: Int64)] = []
         var auditRows: [[any SQLExpression]] = []
         var contactRows: [[any SQLExpression]] = []
         var taskRows: [[any SQLExpression]] = []
@@ -359,11 +359,11 @@ public struct CustomerImporter: Sendable {
             ])
             for role in c.roles { pairRows.roles.append([SQLBind(id), SQLBind(role.rawValue)]) }
             for tag in c.tags { pairRows.tags.append([SQLBind(id), SQLBind(tag)]) }
-            for g in SearchGrams.grams(of: searchValues) { gramRows.append([SQLBind(g), SQLBind(id)]) }
+            for g in SearchGrams.grams(of: searchValues) { gramRows.append((g, id)) }
             let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
                                    profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
                                    externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
-            auditRows.append(auditRow(context, .create, "customer", "\(id)", FieldChange.diff(nil as Customer?, created), stamp))
+            auditRows.append(auditRow(context, .create, "customer", "\(id)", FieldChange.created(created), stamp))
             if let row = insert.row {
                 if let name = insert.organisation, let organisation = organisations[name] {
                     contactRows.append([SQLBind(organisation), SQLBind(id), SQLBind(row.jobTitle.map(Normalise.name)), SQLBind(row.buyingRole?.rawValue),
@@ -382,7 +382,10 @@ public struct CustomerImporter: Sendable {
                                                "search_text", "created_at", "updated_at", "version"], customerRows)
         try await insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
         try await insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
-        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows)
+        // In key order, so each gram's entries are appended where the last batch left off
+        // instead of jumping about the index.
+        gramRows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
+        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [SQLBind($0.gram), SQLBind($0.id)] })
         try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                               "updated_at", "version"], contactRows)
         try await insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],

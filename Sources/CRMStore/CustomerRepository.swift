@@ -191,6 +191,9 @@ public struct CustomerRepository: Sendable {
         let key = Normalise.searchKey(text)
         guard !key.isEmpty else { throw DomainError.invalid("/query/q", "must contain a letter, digit or character to search for") }
         guard key.count <= 100 else { throw DomainError.invalid("/query/q", "must be at most 100 characters") }
+        guard !SearchGrams.queryGrams(key).isEmpty else {
+            throw DomainError.invalid("/query/q", "must be at least two letters or digits, or one Chinese character")
+        }
         let limit = min(max(limit, 1), 100)
         return try await database.read { db in try await SearchIndex.search(db, key: key, limit: limit) }
     }

@@ -10,9 +10,11 @@ struct Row {
     init(_ row: any SQLRow) { self.row = row }
 
     func string(_ c: String) throws -> String { try row.decode(column: c, as: String.self) }
-    func optionalString(_ c: String) throws -> String? { try row.decode(column: c, as: String?.self) }
+    // Optionals are asked for nil first: SQLite's decoder converts plain types directly but
+    // takes the general Decodable route for an Optional, several times slower per value.
+    func optionalString(_ c: String) throws -> String? { try row.decodeNil(column: c) ? nil : try row.decode(column: c, as: String.self) }
     func int64(_ c: String) throws -> Int64 { try row.decode(column: c, as: Int64.self) }
-    func optionalInt64(_ c: String) throws -> Int64? { try row.decode(column: c, as: Int64?.self) }
+    func optionalInt64(_ c: String) throws -> Int64? { try row.decodeNil(column: c) ? nil : try row.decode(column: c, as: Int64.self) }
     func bool(_ c: String) throws -> Bool { try row.decode(column: c, as: Bool.self) }
 
     func id<T>(_ c: String, _: T.Type = T.self) throws -> Identifier<T> { Identifier(try int64(c)) }
@@ -61,7 +63,13 @@ struct Row {
     }
 
     func json<T: Decodable>(_ c: String, _: T.Type = T.self) throws -> T {
-        try JSONColumn.decoder.decode(T.self, from: Data(try string(c).utf8))
+        let text = try string(c)
+        // Most of these columns hold an empty list or a few plain strings (tags, hobbies);
+        // a customer row has five of them, and JSONDecoder would be most of its reading cost.
+        if text == "[]", let empty = [Any]() as? T { return empty }
+        if text == "{}", let empty = [String: Any]() as? T { return empty }
+        if T.self == [String].self, let strings = JSONColumn.plainStrings(text) as? T { return strings }
+        return try JSONColumn.decoder.decode(T.self, from: Data(text.utf8))
     }
 }
 
@@ -76,7 +84,43 @@ enum JSONColumn {
     static let decoder = JSONDecoder()
 
     static func text<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        if let strings = value as? [String] { return strings.isEmpty ? "[]" : plainText(strings) }
+        if let list = value as? [any Encodable], list.isEmpty { return "[]" }
+        if let fields = value as? [String: CustomFieldValue], fields.isEmpty { return "{}" }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A JSON array of strings, written directly.
+    static func plainText(_ strings: [String]) -> String {
+        var out = "["
+        for (i, s) in strings.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
+    }
+
+    /// A JSON array of strings without escapes (`["VIP","展会"]`), read directly; nil for
+    /// anything else, which the general decoder then reads.
+    static func plainStrings(_ text: String) -> [String]? {
+        guard text.hasPrefix("[\""), text.hasSuffix("\"]"), !text.contains("\\") else { return nil }
+        let inner = text.dropFirst(2).dropLast(2)
+        let parts = inner.components(separatedBy: "\",\"")
+        // A quote inside a value would have been escaped, so any left means this is not a plain list.
+        guard !parts.contains(where: { $0.contains("\"") }) else { return nil }
+        return parts
     }
 }
 

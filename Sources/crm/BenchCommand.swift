@@ -1,6 +1,10 @@
 import ArgumentParser
 import CRMAnalytics
+import CRMCore
+import CRMServer
+import CRMStore
 import Foundation
+import Logging
 
 /// `crm bench …`: benchmarks that print figures (speed targets are met here, never in
 /// timed unit tests). The server's HTTP benchmark is `scripts/bench-api.sh`, since it
@@ -8,7 +12,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures.",
-        subcommands: [AnalyticsBench.self])
+        subcommands: [AnalyticsBench.self, ImportBench.self])
 }
 
 struct AnalyticsBench: AsyncParsableCommand {
@@ -46,5 +50,109 @@ struct AnalyticsBench: AsyncParsableCommand {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
             for line in status.split(separator: "\n") where line.hasPrefix("VmHWM") { print("peak resident memory        ", line.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
         }
+    }
+}
+
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import --customers from a CSV (written first if missing), export them, scan for duplicates.",
+        discussion: """
+            Imports into --database (default: a fresh SQLite file, deleted first) with duplicate \
+            checking on (rows matched by external id, e-mail and phone), imports the same file a \
+            second time (it must create nothing), exports every customer to CSV and scans the whole \
+            database for duplicates, printing seconds and the peak resident memory after each step. \
+            Build with -c release for meaningful figures.
+            """)
+
+    @Option(help: "Customers in a written CSV.") var customers = 1_000_000
+    @Option(help: "The customers CSV.") var file = "/tmp/crm-bench-customers.csv"
+    @Option(help: "The database (a SQLite path or postgres:// URL); a SQLite file is deleted first.")
+    var database = "/tmp/crm-bench-import.sqlite"
+    @Flag(help: "Skip the second, idempotent import.") var once = false
+
+    func run() async throws {
+        if !FileManager.default.fileExists(atPath: file) {
+            let clock = ContinuousClock.now
+            try Self.writeCustomers(path: file, count: customers)
+            print("wrote \(file) (\(customers) rows) in \(ContinuousClock.now - clock)")
+        }
+        let location = DatabaseLocation(database)
+        if case .sqlite(let path) = location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        try await withStore(location, logger: logger) { store in
+            var admin = try await store.users.list().first { $0.role == .admin }
+            if admin == nil {
+                admin = try await store.users.create(username: "bench-admin", displayName: "Bench", role: .admin,
+                                                     passwordHash: try await Authenticator.hashPassword(UUID().uuidString, cost: 4), by: nil)
+            }
+            guard let admin else { return }
+            let actor = Actor(userID: admin.id, name: admin.displayName, role: admin.role)
+            let options = CustomerImportOptions(matchOn: [.externalID, .email, .phone], batchSize: 5_000)
+            for pass in once ? [1] : [1, 2] {
+                let report = try await store.customerImport.run(try CSVRowSource(path: file), options: options, by: actor)
+                Self.figure("import \(pass == 1 ? "" : "again ")s", report.seconds,
+                            "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed), "
+                            + "organisations \(report.organisationsCreated), contacts \(report.contactsCreated)")
+            }
+            let out = file + ".export.csv"
+            FileManager.default.createFile(atPath: out, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            var clock = ContinuousClock.now
+            let exported = try await store.customerExport.write(CustomerRepository.Query(), format: .csv, to: handle, by: actor)
+            try handle.close()
+            Self.figure("export s", Self.seconds(ContinuousClock.now - clock), "\(exported) customers to \(out)")
+            clock = ContinuousClock.now
+            let pairs = try await store.duplicates.scan(minScore: 0.5, by: actor)
+            Self.figure("duplicate scan s", Self.seconds(ContinuousClock.now - clock), "\(pairs.count) candidate pairs")
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    static func figure(_ name: String, _ seconds: Double, _ note: String) {
+        var peak = ""
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("VmHWM") { peak = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
+        }
+        print(name.padding(toLength: 20, withPad: " ", startingAt: 0), String(format: "%7.1f", seconds), " peak RSS \(peak)  (\(note))")
+    }
+
+    /// Persons (one in ten working for one of count/50 organisations, named alike), with
+    /// e-mail, phone, tags, source, gender and birthday; reproducible.
+    static func writeCustomers(path: String, count: Int) throws {
+        let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
+        let given = Array("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红建国文辉力鹏宇晨")
+        let latin = ["James", "Mary", "John", "Linda", "David", "Emma", "Michael", "Sarah", "Daniel", "Laura"]
+        let latinFamily = ["Smith", "Brown", "Wilson", "Taylor", "Clark", "Walker", "Young", "King", "Wright", "Green"]
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        defer { try? handle.close() }
+        var rng = UInt64(42)
+        func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(truncatingIfNeeded: rng >> 33) }
+        var text = "external_id,name,email,phone,company,title,tags,source,gender,birthday\n"
+        for i in 1...count {
+            let name: String
+            if next() % 10 == 0 {
+                name = "\(latin[next() % latin.count]) \(latinFamily[next() % latinFamily.count])"
+            } else {
+                name = String(surnames[next() % surnames.count]) + String(given[next() % given.count]) + (next() % 2 == 0 ? String(given[next() % given.count]) : "")
+            }
+            let company = next() % 10 == 0 ? "公司\(next() % max(1, count / 50))" : ""
+            let title = company.isEmpty ? "" : ["经理", "采购", "工程师", "总监"][next() % 4]
+            let tags = ["", "VIP", "展会;2026", "老客户"][next() % 4]
+            let gender = ["女", "男", ""][next() % 3]
+            let birthday = next() % 3 == 0 ? String(format: "%04d-%02d-%02d", 1960 + next() % 45, 1 + next() % 12, 1 + next() % 28) : ""
+            text += "EXT\(i),\(name),user\(i)@example.com,139\(String(format: "%08d", i)),\(company),\(title),\(tags),import,\(gender),\(birthday)\n"
+            if text.utf8.count > 1 << 20 {
+                handle.write(Data(text.utf8))
+                text = ""
+            }
+        }
+        handle.write(Data(text.utf8))
     }
 }

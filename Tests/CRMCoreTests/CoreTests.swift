@@ -52,8 +52,9 @@ struct CoreTests {
 
     @Test func searchGramsCoverEverySubstring() {
         let grams = SearchGrams.grams(of: ["张三丰", "John"])
-        #expect(grams.isSuperset(of: ["张", "三", "丰", "张三", "三丰", "j", "jo", "oh", "hn"]))
+        #expect(grams == ["张", "三", "丰", "张三", "三丰", "jo", "oh", "hn"], "single Latin letters are not indexed")
         #expect(SearchGrams.queryGrams("张") == ["张"])
+        #expect(SearchGrams.queryGrams("j").isEmpty && SearchGrams.queryGrams("7").isEmpty)
         #expect(SearchGrams.queryGrams("张三丰") == ["张三", "三丰"])
         #expect(SearchGrams.queryGrams("ＪＯ") == ["jo"])
         #expect(Set(SearchGrams.queryGrams("张三丰")).isSubset(of: grams))

@@ -28,3 +28,26 @@ struct DuplicateRulesTests {
         #expect(DuplicateRules.score([.sameEmail, .samePhone, .similarName], nameSimilarity: 1) == 1)
     }
 }
+
+@Suite("Audit of created customers")
+struct CreatedAuditTests {
+    @Test func theDirectAuditIsTheGeneralDiff() {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        var profile = CustomerProfile(gender: .female, birthday: CalendarDate("1988-02-29"), hobbies: ["茶", "golf"], familyNotes: "两个孩子",
+                                      preferredChannel: .wechat, personalityStyle: .amiable, personalityEvidence: "笑容", industry: "制造业")
+        let rich = Customer(id: Customer.ID(7), kind: .person, name: "张伟", roles: [.customer, .prospect], email: "z@example.com", phone: "+8613800000000",
+                            profile: profile, tags: ["VIP", "a \"quoted\" tag"], source: "展会", ownerID: User.ID(3),
+                            customFields: ["store": .text("北京"), "since": .text("2020-01-01")], externalID: "E-7",
+                            archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
+        #expect(FieldChange.created(rich) == FieldChange.diff(nil as Customer?, rich))
+        let bare = Customer(id: Customer.ID(8), kind: .organisation, name: "华为", roles: [.customer], profile: CustomerProfile(),
+                            tags: [], source: nil, ownerID: nil, customFields: [:], externalID: nil, archivedAt: nil,
+                            createdAt: now, updatedAt: now, version: 1)
+        #expect(FieldChange.created(bare) == FieldChange.diff(nil as Customer?, bare))
+        profile.contactWindows = [ContactWindow(weekday: 1, start: "09:00", end: "11:00")]
+        var windowed = rich
+        windowed.profile = profile
+        windowed.customFields["size"] = .number(2.5)
+        #expect(FieldChange.created(windowed) == FieldChange.diff(nil as Customer?, windowed))
+    }
+}

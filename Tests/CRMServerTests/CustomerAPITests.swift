@@ -99,6 +99,8 @@ struct CustomerAPITests {
             #expect(try await names("张伟") == ["张伟"])
             #expect(try await names("smi") == ["John Smith"])
             #expect(try await api.get("/search?q=%20").status == 400)
+            let oneLetter = try await api.get("/search?q=a")
+            #expect(oneLetter.status == 400 && oneLetter.pointers == ["/query/q"], "one Latin letter would match nearly everyone")
         }
     }
 
