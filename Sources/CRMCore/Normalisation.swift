@@ -64,9 +64,14 @@ public enum Normalise {
 /// keeps the index (mostly e-mails and phone numbers) half the size.
 public enum SearchGrams {
     public static func grams(of values: [String]) -> Set<String> {
+        grams(ofKeys: values.map(Normalise.searchKey))
+    }
+
+    /// The grams of values already in search-key form (`Normalise.searchKey`).
+    public static func grams(ofKeys keys: [String]) -> Set<String> {
         var result = Set<String>()
-        for value in values {
-            let chars = Array(Normalise.searchKey(value))
+        for key in keys {
+            let chars = Array(key)
             for (i, c) in chars.enumerated() {
                 if isIdeograph(c) { result.insert(String(c)) }
                 if i + 1 < chars.count { result.insert(String([c, chars[i + 1]])) }

@@ -38,11 +38,7 @@ public struct CustomerExporter: Sendable {
     /// database only as the consumer asks for more (a slow HTTP client holds nothing up).
     public func chunks(_ query: CustomerRepository.Query, format: Format, by actor: Actor) throws -> Chunks {
         try AccessPolicy.require(actor, .readCustomers)
-        var q = query
-        q.sort = .id
-        q.cursor = nil
-        q.limit = Self.pageSize
-        return Chunks(exporter: self, query: q, format: format)
+        return Chunks(exporter: self, query: query, format: format)
     }
 
     static let pageSize = 5_000
@@ -57,17 +53,14 @@ public struct CustomerExporter: Sendable {
 
         public struct Iterator: AsyncIteratorProtocol {
             let chunks: Chunks
-            var query: CustomerRepository.Query
+            var afterID = Int64.min
             var started = false
             var finished = false
             var customFields: [String] = []
             var owners: [Int64: String] = [:]
             public private(set) var written = 0
 
-            init(chunks: Chunks) {
-                self.chunks = chunks
-                query = chunks.query
-            }
+            init(chunks: Chunks) { self.chunks = chunks }
 
             public mutating func next() async throws -> [UInt8]? {
                 if finished { return nil }
@@ -85,23 +78,52 @@ public struct CustomerExporter: Sendable {
                         bytes = [0xEF, 0xBB, 0xBF] + Array((header.joined(separator: ",") + "\r\n").utf8)
                     }
                 }
-                let page = try await exporter.customers.page(query, maxLimit: CustomerExporter.pageSize)
-                var text = ""
-                text.reserveCapacity(page.items.count * 200)
-                for c in page.items {
-                    switch chunks.format {
-                    case .csv: text += CustomerExporter.csvLine(c, owners: owners, customFields: customFields)
-                    case .jsonl:
-                        text += String(decoding: try CustomerExporter.encoder.encode(c), as: UTF8.self)
-                        text += "\n"
+                let lines: [(Int64, String)]
+                switch chunks.format {
+                case .csv:
+                    let owners = owners, customFields = customFields
+                    lines = try await exporter.customers.rows(chunks.query, columns: CustomerExporter.csvColumns, afterID: afterID,
+                                                              limit: CustomerExporter.pageSize) { r in
+                        (try r.int64("id"), try CustomerExporter.csvLine(r, owners: owners, customFields: customFields))
+                    }
+                case .jsonl:
+                    lines = try await exporter.customers.rows(chunks.query, columns: "c.*", afterID: afterID, limit: CustomerExporter.pageSize) { r in
+                        let c = try CustomerRepository.decode(r)
+                        return (c.id.rawValue, String(decoding: try CustomerExporter.encoder.encode(c), as: UTF8.self) + "\n")
                     }
                 }
-                written += page.items.count
+                var text = ""
+                text.reserveCapacity(lines.count * 200)
+                for (_, line) in lines { text += line }
+                written += lines.count
                 bytes += Array(text.utf8)
-                if let next = page.nextCursor { query.cursor = next } else { finished = true }
+                if let last = lines.last, lines.count == CustomerExporter.pageSize { afterID = last.0 } else { finished = true }
                 return bytes.isEmpty && finished ? nil : bytes
             }
         }
+    }
+
+    static let csvColumns = "c.id, c.external_id, c.kind, c.name, c.roles, c.email, c.phone, c.tags, c.source, c.owner_id, c.gender, "
+        + "c.birthday, c.industry, c.preferred_channel, c.time_zone, c.hobbies, c.personality_style, c.created_at, c.updated_at, "
+        + "c.archived_at, c.custom_fields"
+
+    /// One customer as a CSV line, straight from the stored columns (instants as stored).
+    static func csvLine(_ r: Row, owners: [Int64: String], customFields: [String]) throws -> String {
+        let tags: [String] = try r.json("tags"), hobbies: [String] = try r.json("hobbies")
+        var fields: [String] = [
+            try r.optionalString("external_id") ?? "", String(try r.int64("id")), try r.string("kind"), try r.string("name"),
+            try r.string("roles").replacingOccurrences(of: ",", with: ";"), try r.optionalString("email") ?? "",
+            try r.optionalString("phone") ?? "", tags.joined(separator: ";"), try r.optionalString("source") ?? "",
+            try r.optionalInt64("owner_id").flatMap { owners[$0] } ?? "", try r.optionalString("gender") ?? "",
+            try r.optionalString("birthday") ?? "", try r.optionalString("industry") ?? "", try r.optionalString("preferred_channel") ?? "",
+            try r.string("time_zone"), hobbies.joined(separator: ";"), try r.optionalString("personality_style") ?? "",
+            try r.string("created_at"), try r.string("updated_at"), try r.optionalString("archived_at") ?? "",
+        ]
+        if !customFields.isEmpty {
+            let values: [String: CustomFieldValue] = try r.json("custom_fields")
+            for key in customFields { fields.append(values[key]?.description ?? "") }
+        }
+        return fields.map(ImportProblemFile.quoted).joined(separator: ",") + "\r\n"
     }
 
     static let encoder: JSONEncoder = {
@@ -111,16 +133,4 @@ public struct CustomerExporter: Sendable {
         return encoder
     }()
 
-    static func csvLine(_ c: Customer, owners: [Int64: String], customFields: [String]) -> String {
-        let p = c.profile
-        var fields: [String] = [
-            c.externalID ?? "", String(c.id.rawValue), c.kind.rawValue, c.name, c.roles.map(\.rawValue).joined(separator: ";"),
-            c.email ?? "", c.phone ?? "", c.tags.joined(separator: ";"), c.source ?? "", c.ownerID.flatMap { owners[$0.rawValue] } ?? "",
-            p.gender?.rawValue ?? "", p.birthday?.description ?? "", p.industry ?? "", p.preferredChannel?.rawValue ?? "", p.timeZone,
-            p.hobbies.joined(separator: ";"), p.personalityStyle?.rawValue ?? "", Instant.format(c.createdAt), Instant.format(c.updatedAt),
-            c.archivedAt.map(Instant.format) ?? "",
-        ]
-        for key in customFields { fields.append(c.customFields[key]?.description ?? "") }
-        return fields.map(ImportProblemFile.quoted).joined(separator: ",") + "\r\n"
-    }
 }

@@ -335,44 +335,45 @@ public struct CustomerImporter: Sendable {
         let ids = try await RowIDs.next(db, table: "customers", count: inserts.count, dialect: context.dialect)
         for (n, name) in newOrganisations.enumerated() { organisations[name] = ids[n] }
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
-        var customerRows: [[any SQLExpression]] = []
-        var pairRows: (roles: [[any SQLExpression]], tags: [[any SQLExpression]]) = ([], [])
+        var customerRows: [[any Encodable & Sendable]] = []
+        var pairRows: (roles: [[any Encodable & Sendable]], tags: [[any Encodable & Sendable]]) = ([], [])
         var gramRows: [(gram: String, id: Int64)] = []
-        var auditRows: [[any SQLExpression]] = []
-        var contactRows: [[any SQLExpression]] = []
-        var taskRows: [[any SQLExpression]] = []
+        var auditRows: [[any Encodable & Sendable]] = []
+        var contactRows: [[any Encodable & Sendable]] = []
+        var taskRows: [[any Encodable & Sendable]] = []
         for (n, insert) in inserts.enumerated() {
             let id = ids[n], c = insert.input
             var searchValues = [c.name]
             if let e = c.email { searchValues.append(e) }
             if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
             if let o = insert.organisation { searchValues.append(o) }
+            let searchKeys = searchValues.map(Normalise.searchKey)
             customerRows.append([
-                SQLBind(id), SQLBind(c.kind.rawValue), SQLBind(c.name), SQLBind(CustomerRepository.rolesText(c.roles)), SQLBind(c.email),
-                SQLBind(c.phone), SQLBind(c.profile.gender?.rawValue), SQLBind(c.profile.birthday?.description),
-                SQLBind(try JSONColumn.text(c.profile.hobbies)), SQLBind(c.profile.familyNotes), SQLBind(c.profile.preferredChannel?.rawValue),
-                SQLBind(c.profile.timeZone), SQLBind(try JSONColumn.text(c.profile.contactWindows)), SQLBind(try JSONColumn.text(c.profile.doNotContact)),
-                SQLBind(c.profile.personalityStyle?.rawValue), SQLBind(c.profile.personalityEvidence), SQLBind(c.profile.industry),
-                SQLBind(try JSONColumn.text(c.tags)), SQLBind(c.source), SQLBind(c.ownerID?.rawValue), SQLBind(try JSONColumn.text(c.customFields)),
-                SQLBind(c.externalID), SQLBind(searchValues.map(Normalise.searchKey).joined(separator: "\n")), SQLBind(stamp), SQLBind(stamp),
-                SQLBind(Int64(1)),
+                bound(id), bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
+                bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
+                bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
+                bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
+                bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
+                bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
+                bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
+                bound(Int64(1)),
             ])
-            for role in c.roles { pairRows.roles.append([SQLBind(id), SQLBind(role.rawValue)]) }
-            for tag in c.tags { pairRows.tags.append([SQLBind(id), SQLBind(tag)]) }
-            for g in SearchGrams.grams(of: searchValues) { gramRows.append((g, id)) }
+            for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
+            for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
+            for g in SearchGrams.grams(ofKeys: searchKeys) { gramRows.append((g, id)) }
             let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
                                    profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
                                    externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
             auditRows.append(auditRow(context, .create, "customer", "\(id)", FieldChange.created(created), stamp))
             if let row = insert.row {
                 if let name = insert.organisation, let organisation = organisations[name] {
-                    contactRows.append([SQLBind(organisation), SQLBind(id), SQLBind(row.jobTitle.map(Normalise.name)), SQLBind(row.buyingRole?.rawValue),
-                                        SQLBind(Int64(50)), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))])
+                    contactRows.append([bound(organisation), bound(id), bound(row.jobTitle.map(Normalise.name)), bound(row.buyingRole?.rawValue),
+                                        bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))])
                 }
                 if let followUp = context.options.followUp {
                     let due = CalendarDate(daysSinceEpoch: CalendarDate(utc: now).daysSinceEpoch + followUp.dueInDays)
-                    taskRows.append([SQLBind(id), SQLBind(followUp.title), SQLBind(due.description), SQLBind((c.ownerID ?? context.actor.userID).rawValue),
-                                     SQLBind(FollowUpTask.Status.open.rawValue), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))])
+                    taskRows.append([bound(id), bound(followUp.title), bound(due.description), bound((c.ownerID ?? context.actor.userID).rawValue),
+                                     bound(FollowUpTask.Status.open.rawValue), bound(stamp), bound(stamp), bound(Int64(1))])
                 }
             }
         }
@@ -385,7 +386,7 @@ public struct CustomerImporter: Sendable {
         // In key order, so each gram's entries are appended where the last batch left off
         // instead of jumping about the index.
         gramRows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
-        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [SQLBind($0.gram), SQLBind($0.id)] })
+        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [bound($0.gram), bound($0.id)] })
         try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                               "updated_at", "version"], contactRows)
         try await insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],
@@ -401,8 +402,8 @@ public struct CustomerImporter: Sendable {
                try await db.raw("SELECT id FROM contacts WHERE organisation_id = \(bind: organisation) AND person_id = \(bind: existing.id.rawValue)").first() == nil {
                 try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                                       "updated_at", "version"],
-                                     [[SQLBind(organisation), SQLBind(existing.id.rawValue), SQLBind(row.jobTitle.map(Normalise.name)),
-                                       SQLBind(row.buyingRole?.rawValue), SQLBind(Int64(50)), SQLBind(stamp), SQLBind(stamp), SQLBind(Int64(1))]])
+                                     [[bound(organisation), bound(existing.id.rawValue), bound(row.jobTitle.map(Normalise.name)),
+                                       bound(row.buyingRole?.rawValue), bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))]])
                 state.report.contactsCreated += 1
             }
             try await SearchIndex.reindex(db, existing.id)
@@ -414,17 +415,17 @@ public struct CustomerImporter: Sendable {
     }
 
     static func auditRow(_ context: Context, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
-                         _ stamp: String) -> [any SQLExpression] {
-        [SQLBind(stamp), SQLBind(context.actor.userID.rawValue), SQLBind(context.actor.name), SQLBind(action.rawValue), SQLBind(entity),
-         SQLBind(id), SQLBind((try? JSONColumn.text(changes)) ?? "[]")]
+                         _ stamp: String) -> [any Encodable & Sendable] {
+        [bound(stamp), bound(context.actor.userID.rawValue), bound(context.actor.name), bound(action.rawValue), bound(entity),
+         bound(id), bound((try? JSONColumn.text(changes)) ?? "[]")]
     }
 
-    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any SQLExpression]]) async throws {
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
         guard !rows.isEmpty else { return }
         // Under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
         let perStatement = max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await db.insert(into: table).columns(columns).rows(Array(rows[start..<min(start + perStatement, rows.count)])).run()
+            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: rows[start..<min(start + perStatement, rows.count)])) { _ in }
         }
     }
 
@@ -489,3 +490,6 @@ public final class ImportProblemFile: Sendable {
         return text
     }
 }
+
+/// A value for a bulk insert's row (nil becomes NULL).
+private func bound<T: Encodable & Sendable>(_ value: T) -> any Encodable & Sendable { value }

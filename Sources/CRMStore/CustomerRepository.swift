@@ -127,26 +127,7 @@ public struct CustomerRepository: Sendable {
         let limit = min(max(q.limit, 1), maxLimit)
         let cursor = try q.cursor.map { cursorText throws(DomainError) in try Cursor(decoding: cursorText) }
         return try await database.read { db in
-            var sql = SQLQueryString("SELECT c.* FROM customers c WHERE 1=1")
-            if let role = q.role {
-                sql = sql + " AND c.id IN (SELECT customer_id FROM customer_roles WHERE role = \(bind: role.rawValue))"
-            }
-            if let tag = q.tag {
-                sql = sql + " AND c.id IN (SELECT customer_id FROM customer_tags WHERE tag = \(bind: Normalise.name(tag)))"
-            }
-            if let owner = q.ownerID { sql = sql + " AND c.owner_id = \(bind: owner.rawValue)" }
-            if let kind = q.kind { sql = sql + " AND c.kind = \(bind: kind.rawValue)" }
-            if let since = q.updatedSince { sql = sql + " AND c.updated_at >= \(bind: Instant.format(since))" }
-            if !q.includeArchived { sql = sql + " AND c.archived_at IS NULL" }
-            var analytics: [SQLQueryString] = []
-            if let v = q.tier { analytics.append("tier = \(bind: v.rawValue)") }
-            if let v = q.loyaltyStage { analytics.append("loyalty_stage = \(bind: v.rawValue)") }
-            if let v = q.rfmSegment { analytics.append("rfm_segment = \(bind: v.rawValue)") }
-            if let v = q.churnRisk { analytics.append("churn_risk = \(bind: v.rawValue)") }
-            if let v = q.silentChurn { analytics.append("silent_churn = \(bind: v)") }
-            if !analytics.isEmpty {
-                sql = sql + " AND c.id IN (SELECT customer_id FROM customer_analytics WHERE " + analytics.joined(separator: " AND ") + ")"
-            }
+            var sql = SQLQueryString("SELECT c.* FROM customers c WHERE 1=1") + Self.filters(q)
             let op = q.sort.descending ? "<" : ">"
             let dir = q.sort.descending ? "DESC" : "ASC"
             if let column = q.sort.column {
@@ -171,6 +152,40 @@ public struct CustomerRepository: Sendable {
                 next = Cursor(value: value, id: last.id.rawValue).encoded
             }
             return Page(items: items, nextCursor: next)
+        }
+    }
+
+    /// The list filters as `AND …` conditions on `customers c`.
+    static func filters(_ q: Query) -> SQLQueryString {
+        var sql = SQLQueryString("")
+        if let role = q.role {
+            sql = sql + " AND c.id IN (SELECT customer_id FROM customer_roles WHERE role = \(bind: role.rawValue))"
+        }
+        if let tag = q.tag {
+            sql = sql + " AND c.id IN (SELECT customer_id FROM customer_tags WHERE tag = \(bind: Normalise.name(tag)))"
+        }
+        if let owner = q.ownerID { sql = sql + " AND c.owner_id = \(bind: owner.rawValue)" }
+        if let kind = q.kind { sql = sql + " AND c.kind = \(bind: kind.rawValue)" }
+        if let since = q.updatedSince { sql = sql + " AND c.updated_at >= \(bind: Instant.format(since))" }
+        if !q.includeArchived { sql = sql + " AND c.archived_at IS NULL" }
+        var analytics: [SQLQueryString] = []
+        if let v = q.tier { analytics.append("tier = \(bind: v.rawValue)") }
+        if let v = q.loyaltyStage { analytics.append("loyalty_stage = \(bind: v.rawValue)") }
+        if let v = q.rfmSegment { analytics.append("rfm_segment = \(bind: v.rawValue)") }
+        if let v = q.churnRisk { analytics.append("churn_risk = \(bind: v.rawValue)") }
+        if let v = q.silentChurn { analytics.append("silent_churn = \(bind: v)") }
+        if !analytics.isEmpty {
+            sql = sql + " AND c.id IN (SELECT customer_id FROM customer_analytics WHERE " + analytics.joined(separator: " AND ") + ")"
+        }
+        return sql
+    }
+
+    /// Rows of the customers `q` selects after `afterID`, in id order, mapped by `map` (an
+    /// export reads only the columns it writes, without building each `Customer`).
+    func rows<T: Sendable>(_ q: Query, columns: String, afterID: Int64, limit: Int, _ map: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
+        try await database.read { db in
+            try await db.stream("SELECT \(unsafeRaw: columns) FROM customers c WHERE c.id > \(bind: afterID)" + Self.filters(q)
+                                + " ORDER BY c.id LIMIT \(bind: limit)", map)
         }
     }
 

@@ -85,6 +85,7 @@ enum JSONColumn {
 
     static func text<T: Encodable>(_ value: T) throws -> String {
         if let strings = value as? [String] { return strings.isEmpty ? "[]" : plainText(strings) }
+        if let changes = value as? [FieldChange] { return changesText(changes) }
         if let list = value as? [any Encodable], list.isEmpty { return "[]" }
         if let fields = value as? [String: CustomFieldValue], fields.isEmpty { return "{}" }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -95,21 +96,40 @@ enum JSONColumn {
         var out = "["
         for (i, s) in strings.enumerated() {
             if i > 0 { out += "," }
-            out += "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            out += "\""
+            appendQuoted(s, to: &out)
         }
         return out + "]"
+    }
+
+    /// Audit changes as JSONEncoder writes them (sorted keys, nil left out), written directly:
+    /// every write has an audit entry, and a bulk import writes a million.
+    static func changesText(_ changes: [FieldChange]) -> String {
+        var out = "["
+        for (i, c) in changes.enumerated() {
+            out += i == 0 ? "{" : ",{"
+            if let after = c.after { out += "\"after\":"; appendQuoted(after, to: &out); out += "," }
+            if let before = c.before { out += "\"before\":"; appendQuoted(before, to: &out); out += "," }
+            out += "\"field\":"
+            appendQuoted(c.field, to: &out)
+            out += "}"
+        }
+        return out + "]"
+    }
+
+    static func appendQuoted(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     /// A JSON array of strings without escapes (`["VIP","展会"]`), read directly; nil for
@@ -236,5 +256,34 @@ enum RowIDs {
                 SELECT nextval(pg_get_serial_sequence('\(unsafeRaw: table)', 'id')) AS id FROM generate_series(1, \(bind: count))
                 """) { try $0.int64("id") }.sorted()
         }
+    }
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…)` with every value bound, serialised in one
+/// pass: SQLKit's general insert builds an expression tree per value, which costs more than
+/// the database spends storing a bulk load's rows.
+struct MultiRowInsert: SQLExpression {
+    let table: String
+    let columns: [String]
+    let rows: ArraySlice<[any Encodable & Sendable]>
+
+    func serialize(to serializer: inout SQLSerializer) {
+        // PostgreSQL numbers its placeholders; SQLite takes them in order.
+        let numbered = serializer.dialect.name == "postgresql"
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        sql.reserveCapacity(sql.utf8.count + rows.count * columns.count * 6)
+        var n = serializer.binds.count
+        serializer.binds.reserveCapacity(n + rows.count * columns.count)
+        for (r, row) in rows.enumerated() {
+            sql += r == 0 ? "(" : ",("
+            for (i, value) in row.enumerated() {
+                n += 1
+                if i > 0 { sql += "," }
+                sql += numbered ? "$\(n)" : "?"
+                serializer.binds.append(value)
+            }
+            sql += ")"
+        }
+        serializer.write(sql)
     }
 }
