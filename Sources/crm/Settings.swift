@@ -74,9 +74,16 @@ func withStore<T: Sendable>(_ location: DatabaseLocation, logger: Logger, migrat
         group.addTask { await database.run(); return nil }
         defer { group.cancelAll() }
         let store = Store(database: database)
-        if migrate { try await store.migrate(logger: logger) }
-        let result = try await body(store)
-        await database.close()
-        return result
+        do {
+            if migrate { try await store.migrate(logger: logger) }
+            let result = try await body(store)
+            await database.close()
+            return result
+        } catch {
+            // Closed on failure too: a command that stops with an error (no such user, a bad
+            // file) must say so, not trip SQLite's check for connections left open.
+            await database.close()
+            throw error
+        }
     }
 }
