@@ -15,10 +15,17 @@ extension APIImplementation {
         try AccessPolicy.require(actor, .createCustomer)
         let q = input.query
         var mapping: [String: String] = [:]
+        if let profile = q.profile {
+            guard let saved = try await store.importProfiles.mapping(named: profile) else {
+                throw DomainError.invalid("/query/profile", "no mapping profile is called \(profile)")
+            }
+            mapping = saved
+        }
         for pair in q.map ?? [] {
             guard let eq = pair.firstIndex(of: "=") else { throw DomainError.invalid("/query/map", "\(pair) is not header=field") }
             mapping[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
+        if let name = q.saveProfile { try await store.importProfiles.save(name, mapping: mapping, by: actor) }
         if let days = q.followUpDays, !(0...365).contains(days) { throw DomainError.invalid("/query/followUpDays", "must be 0 to 365") }
         let options = CustomerImportOptions(
             mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,

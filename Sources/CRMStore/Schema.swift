@@ -305,5 +305,13 @@ public enum Schema {
             CREATE INDEX customer_merges_survivor ON customer_merges(survivor_id, id);
             CREATE INDEX customer_merges_merged ON customer_merges(merged_id, id)
             """, $0) },
+        Migration(version: 6, name: "import mapping profiles") { sql("""
+            CREATE TABLE import_profiles (
+                name TEXT PRIMARY KEY,
+                mapping TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                updated_by BIGINT REFERENCES users(id)
+            )
+            """, $0) },
     ]
 }

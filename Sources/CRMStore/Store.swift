@@ -37,6 +37,7 @@ public struct Store: Sendable {
     public let customerExport: CustomerExporter
     public let duplicates: DuplicateFinder
     public let merges: CustomerMergeRepository
+    public let importProfiles: ImportProfileRepository
 
     public init(database: any StoreDatabase, defaultCountryCode: String = "86") {
         self.database = database
@@ -56,6 +57,7 @@ public struct Store: Sendable {
         customerExport = CustomerExporter(database: database, customers: customers)
         duplicates = DuplicateFinder(database: database)
         merges = CustomerMergeRepository(database: database, defaultCountryCode: defaultCountryCode)
+        importProfiles = ImportProfileRepository(database: database)
     }
 
     /// Applies pending migrations.

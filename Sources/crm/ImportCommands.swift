@@ -48,6 +48,12 @@ struct ImportCustomers: AsyncParsableCommand {
     @Option(name: .customLong("map"), help: "header=field, repeatable (e.g. 手机号=phone, 备注=).")
     var mappings: [String] = []
 
+    @Option(help: "Use the column mapping saved under this name (--map adds to it).")
+    var profile: String?
+
+    @Option(help: "Save this import's column mapping (the profile's and --map's) under this name.")
+    var saveProfile: String?
+
     @Option(help: "Where to write the error report (CSV); default: FILE.errors.csv when there are errors.")
     var errors: String?
 
@@ -72,7 +78,7 @@ struct ImportCustomers: AsyncParsableCommand {
     func run() async throws {
         let settings = try await Settings(options: options)
         let logger = settings.logger()
-        let mapping = try Dictionary(mappings.map { pair -> (String, String) in
+        let given = try Dictionary(mappings.map { pair -> (String, String) in
             guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--map \(pair): expected header=field") }
             return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
         }, uniquingKeysWith: { _, b in b })
@@ -89,6 +95,16 @@ struct ImportCustomers: AsyncParsableCommand {
                 ownerID = found.id
             }
             let actor = Actor(userID: actingUser.id, name: actingUser.displayName, role: actingUser.role)
+            var mapping: [String: String] = [:]
+            if let profile {
+                guard let saved = try await store.importProfiles.mapping(named: profile) else {
+                    let known = try await store.importProfiles.names()
+                    throw ValidationError("no mapping profile is called \(profile)" + (known.isEmpty ? "" : " (saved: \(known.joined(separator: ", ")))"))
+                }
+                mapping = saved
+            }
+            mapping.merge(given, uniquingKeysWith: { _, new in new })
+            if let saveProfile { try await store.importProfiles.save(saveProfile, mapping: mapping, by: actor) }
             let errorPath = errors ?? file + ".errors.csv"
             let problemFile = try ImportProblemFile(path: errorPath)
             defer { problemFile.close() }

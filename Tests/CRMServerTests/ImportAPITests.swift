@@ -53,6 +53,14 @@ struct ImportAPITests {
             #expect(dryReport?["created"] as? Int == 1 && dryReport?["committed"] as? Bool == false)
             #expect(try await store.customers.search("钱七").isEmpty)
             #expect(try await Self.upload(api, "", csv, as: "marketing").status == 403)
+            let unknownProfile = try await Self.upload(api, "?profile=nope", csv, as: "admin")
+            #expect(unknownProfile.status == 400 && unknownProfile.pointers == ["/query/profile"])
+            let saving = try await Self.upload(api, "?saveProfile=cards&map=%E5%9B%BA%E8%AF%9D%3Dphone", "姓名,固话\n孙八,01088880000\n", as: "admin")
+            _ = try await Self.finished(api, try #require(saving.id), as: "admin")
+            #expect(try await store.importProfiles.mapping(named: "cards") == ["固话": "phone"])
+            let reused = try await Self.upload(api, "?profile=cards", "姓名,固话\n周九,01088881111\n", as: "admin")
+            _ = try await Self.finished(api, try #require(reused.id), as: "admin")
+            #expect(try await store.customers.search("周九").first?.phone == "+861088881111")
             #expect(try await Self.upload(api, "?mode=sometimes", csv, as: "admin").status == 400)
         }
     }

@@ -226,6 +226,25 @@ struct CustomerImportTests {
         }
     }
 
+    @Test(arguments: TestBackend.available)
+    func savedMappingProfilesAreReusedAndChecked(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            try await store.importProfiles.save("展会名片", mapping: ["手机号码(工作)": "phone", "备注": ""], by: users.sales)
+            #expect(try await store.importProfiles.names() == ["展会名片"])
+            let mapping = try #require(try await store.importProfiles.mapping(named: "展会名片"))
+            let file = "客户名称,手机号码(工作),备注\n马云,13500001111,见过两次\n"
+            let report = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(mapping: mapping), by: users.sales)
+            #expect(report.created == 1 && report.ignoredColumns == ["备注"])
+            #expect(try await store.customers.search("马云").first?.phone == "+8613500001111")
+            var caught: DomainError?
+            do { try await store.importProfiles.save("坏", mapping: ["x": "shoe_size"], by: users.admin) } catch let e as DomainError { caught = e }
+            #expect(pointers(caught) == ["/mapping/shoe_size"])
+            await #expect(throws: DomainError.self) { try await store.importProfiles.save("市场", mapping: [:], by: users.marketing) }
+            let audit = try await store.audit.list(AuditLog.Query(entity: "importProfile"), by: users.admin)
+            #expect(audit.items.map(\.entityID) == ["展会名片"])
+        }
+    }
+
     @Test func unreadableFilesAreRefusedWithTheirLine() throws {
         // 0xFF is never valid UTF-8; the file is declared UTF-8, so line 3 is reported.
         var bytes = Array("name,email\n张伟,a@example.com\n".utf8)
