@@ -180,9 +180,13 @@ public struct CustomerImporter: Sendable {
         state.report.rows += batch.count
 
         // Parse, resolve owners, and refuse keys the file has already used.
-        for (rowNumber, values) in batch {
-            switch CustomerImportRow.parse(values, row: rowNumber, mapping: context.mapping, defaults: options.defaults,
-                                           customFields: context.definitions) {
+        // Parsing and normalising is pure and most of an import's own work: both cores.
+        let parsed = batch.concurrentMap { row in
+            CustomerImportRow.parse(row.values, row: row.row, mapping: context.mapping, defaults: options.defaults,
+                                    customFields: context.definitions)
+        }
+        for result in parsed {
+            switch result {
             case .failure(let bad):
                 problems += bad.problems
             case .success(let row):
@@ -341,30 +345,46 @@ public struct CustomerImporter: Sendable {
         var auditRows: [[any Encodable & Sendable]] = []
         var contactRows: [[any Encodable & Sendable]] = []
         var taskRows: [[any Encodable & Sendable]] = []
+        // Each new customer's row, search grams and audit entry, built on both cores.
+        struct Built: Sendable {
+            var row: [any Encodable & Sendable]
+            var grams: [String]
+            var audit: [any Encodable & Sendable]
+        }
+        let numbered = Array(zip(ids, inserts.map { ($0.input, $0.organisation) }))
+        let built = numbered.concurrentMap { (id, insert) -> Result<Built, any Error> in
+            Result {
+                let c = insert.0
+                var searchValues = [c.name]
+                if let e = c.email { searchValues.append(e) }
+                if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
+                if let o = insert.1 { searchValues.append(o) }
+                let searchKeys = searchValues.map(Normalise.searchKey)
+                let row: [any Encodable & Sendable] = [
+                    bound(id), bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
+                    bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
+                    bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
+                    bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
+                    bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
+                    bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
+                    bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
+                    bound(Int64(1)),
+                ]
+                let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
+                                       profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
+                                       externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
+                return Built(row: row, grams: Array(SearchGrams.grams(ofKeys: searchKeys)),
+                             audit: auditRow(context, .create, "customer", "\(id)", FieldChange.created(created), stamp))
+            }
+        }
         for (n, insert) in inserts.enumerated() {
             let id = ids[n], c = insert.input
-            var searchValues = [c.name]
-            if let e = c.email { searchValues.append(e) }
-            if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
-            if let o = insert.organisation { searchValues.append(o) }
-            let searchKeys = searchValues.map(Normalise.searchKey)
-            customerRows.append([
-                bound(id), bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
-                bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
-                bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
-                bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
-                bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
-                bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
-                bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
-                bound(Int64(1)),
-            ])
+            let b = try built[n].get()
+            customerRows.append(b.row)
+            for g in b.grams { gramRows.append((g, id)) }
+            auditRows.append(b.audit)
             for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
             for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
-            for g in SearchGrams.grams(ofKeys: searchKeys) { gramRows.append((g, id)) }
-            let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
-                                   profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
-                                   externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
-            auditRows.append(auditRow(context, .create, "customer", "\(id)", FieldChange.created(created), stamp))
             if let row = insert.row {
                 if let name = insert.organisation, let organisation = organisations[name] {
                     contactRows.append([bound(organisation), bound(id), bound(row.jobTitle.map(Normalise.name)), bound(row.buyingRole?.rawValue),

@@ -287,3 +287,24 @@ struct MultiRowInsert: SQLExpression {
         serializer.write(sql)
     }
 }
+
+extension Array where Element: Sendable {
+    /// `map` over both cores for CPU-bound work on a large batch (parsing rows, building
+    /// search grams); small arrays are mapped in place.
+    func concurrentMap<T>(minimumPerChunk: Int = 500, _ transform: (Element) -> T) -> [T] {
+        let chunks = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount * 2, count / minimumPerChunk))
+        if chunks == 1 { return map(transform) }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialised in
+            nonisolated(unsafe) let out = buffer // each chunk initialises only its own disjoint range
+            withoutActuallyEscaping(transform) { transform in
+                nonisolated(unsafe) let transform = transform // called concurrently; every caller passes a pure function
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    for k in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                        (out.baseAddress! + k).initialize(to: transform(self[k]))
+                    }
+                }
+            }
+            initialised = count
+        }
+    }
+}
