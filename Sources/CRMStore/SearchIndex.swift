@@ -47,13 +47,30 @@ enum SearchIndex {
             }
         }
         let pattern = "%" + likeEscaped(key) + "%"
-        let candidates = try await db.rows("""
-            SELECT c.id, c.kind, c.name, c.email, c.phone FROM search_grams g JOIN customers c ON c.id = g.customer_id
-            WHERE g.gram = \(bind: driving) AND c.archived_at IS NULL AND c.search_text LIKE \(bind: pattern) ESCAPE '\\'
-            ORDER BY g.customer_id LIMIT \(bind: limit * 5)
-            """) { r in
-            CustomerRepository.SearchHit(id: try r.id("id"), kind: try r.enumValue("kind"), name: try r.string("name"),
-                                         email: try r.optionalString("email"), phone: try r.optionalString("phone"), organisation: nil)
+        // Candidates in id order from the driving gram, a slice at a time, each slice confirmed
+        // by substring on the customers table, until enough are found. Two plain queries
+        // rather than one join: PostgreSQL misjudges how selective the LIKE is and would scan
+        // every customer instead of following the gram's postings.
+        let wanted = limit * 5
+        var candidates: [CustomerRepository.SearchHit] = []
+        var after = Int64.min
+        var slice = 250 // grows: most queries are answered by the first slice
+        while candidates.count < wanted {
+            let ids = try await db.rows("""
+                SELECT customer_id FROM search_grams WHERE gram = \(bind: driving) AND customer_id > \(bind: after)
+                ORDER BY customer_id LIMIT \(bind: slice)
+                """) { try $0.int64("customer_id") }
+            guard let last = ids.last else { break }
+            after = last
+            let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + PurchaseSummaries.customerFilter("id", ids.map(Customer.ID.init)) + """
+                 AND archived_at IS NULL AND search_text LIKE \(bind: pattern) ESCAPE '\\' ORDER BY id LIMIT \(bind: wanted - candidates.count)
+                """) { r in
+                CustomerRepository.SearchHit(id: try r.id("id"), kind: try r.enumValue("kind"), name: try r.string("name"),
+                                             email: try r.optionalString("email"), phone: try r.optionalString("phone"), organisation: nil)
+            }
+            candidates += found
+            if ids.count < slice { break }
+            slice = min(slice * 2, 4_000)
         }
         func rank(_ hit: CustomerRepository.SearchHit) -> Int {
             let name = Normalise.searchKey(hit.name)
