@@ -270,15 +270,17 @@ public struct AnalyticsRepository: Sendable {
             try await database.write { db in
                 // Tier and stage changes against the previous results; a row in another
                 // currency is not comparable, so no change is recorded for it.
+                // One pass over the join, each changed row giving a tier and/or a stage change
+                // (the two-row VALUES is innermost, so the join is walked once).
                 try await db.raw("""
                     INSERT INTO analytics_history (customer_id, run_id, changed_on, measure, before_value, after_value)
-                    SELECT o.customer_id, \(bind: runID), \(bind: day), 'tier', o.tier, n.tier
+                    SELECT o.customer_id, \(bind: runID), \(bind: day), m.column1,
+                           CASE m.column1 WHEN 'tier' THEN o.tier ELSE o.loyalty_stage END,
+                           CASE m.column1 WHEN 'tier' THEN n.tier ELSE n.loyalty_stage END
                       FROM customer_analytics_next n JOIN customer_analytics o ON o.customer_id = n.customer_id
-                     WHERE o.currency = n.currency AND o.tier <> n.tier
-                    UNION ALL
-                    SELECT o.customer_id, \(bind: runID), \(bind: day), 'loyaltyStage', o.loyalty_stage, n.loyalty_stage
-                      FROM customer_analytics_next n JOIN customer_analytics o ON o.customer_id = n.customer_id
-                     WHERE o.currency = n.currency AND o.loyalty_stage <> n.loyalty_stage
+                           CROSS JOIN (VALUES ('tier'), ('loyaltyStage')) m
+                     WHERE o.currency = n.currency AND (o.tier <> n.tier OR o.loyalty_stage <> n.loyalty_stage)
+                       AND CASE m.column1 WHEN 'tier' THEN o.tier <> n.tier ELSE o.loyalty_stage <> n.loyalty_stage END
                     """).run()
                 try await db.raw("DROP TABLE customer_analytics").run()
                 try await db.raw("ALTER TABLE customer_analytics_next RENAME TO customer_analytics").run()
