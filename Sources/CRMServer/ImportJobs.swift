@@ -44,7 +44,12 @@ public final class ImportJobs: Sendable {
             try? FileManager.default.removeItem(atPath: path)
             throw ProblemDetails.malformed(error.description, pointer: "/body")
         }
-        _ = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: try await store.customFields.list())
+        do {
+            _ = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: try await store.customFields.list())
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("crm-import-errors-\(UUID().uuidString).csv").path
         let problems = try ImportProblemFile(path: errorFile)
         let job = state.withLock { state -> Job in
