@@ -158,6 +158,8 @@ public struct CustomerImportRow: Sendable, Equatable {
     public var organisation: String?
     public var jobTitle: String?
     public var buyingRole: BuyingRole?
+    /// Whether the row gave a time zone (an update keeps the stored one otherwise).
+    public var timeZoneGiven = false
 
     /// Reads one row. Every unreadable value is reported (not just the first); a row with
     /// problems yields none of its data.
@@ -263,7 +265,7 @@ public struct CustomerImportRow: Sendable, Equatable {
         }
         if !problems.isEmpty { return .failure(ImportProblems(problems)) }
         return .success(CustomerImportRow(row: row, input: input, ownerUsername: value(.owner), organisation: value(.organisation).map(Normalise.name),
-                                          jobTitle: value(.jobTitle), buyingRole: buyingRole))
+                                          jobTitle: value(.jobTitle), buyingRole: buyingRole, timeZoneGiven: value(.timeZone) != nil))
     }
 
     static let chineseRoles: [String: CustomerRole] = [

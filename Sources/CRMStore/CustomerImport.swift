@@ -93,6 +93,7 @@ public struct CustomerImporter: Sendable {
         if let owner = options.ownerID, !users.contains(where: { $0.1 == owner }) {
             throw DomainError.invalid("/ownerID", "no user has id \(owner)")
         }
+        if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
         let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now,
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
         var state = ImportState(report: CustomerImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
@@ -163,6 +164,8 @@ public struct CustomerImporter: Sendable {
         var seenKeys: [String: Int] = [:]
         /// Organisations created by this import, by name (ids are 0 in a dry run).
         var organisations: [String: Int64] = [:]
+        /// Stored customers already matched by a row of this file, and by which row.
+        var matchedCustomers: [Customer.ID: Int] = [:]
     }
 
     /// One row on its way in: parsed, with its owner and the stored customer it updates.
@@ -198,6 +201,11 @@ public struct CustomerImporter: Sendable {
                     }
                     ownerID = id
                 }
+                // Giving a customer to someone else is editing a customer of theirs.
+                if let ownerID, ownerID != context.actor.userID, !AccessPolicy.allows(context.actor, .editCustomer(ownerID: ownerID)) {
+                    problems.append(problem(row, context, .owner, row.ownerUsername ?? "", "you may not make another user the owner"))
+                    continue
+                }
                 var duplicate: ImportProblem?
                 for (field, key) in keys(of: row.input, options) {
                     if let first = state.seenKeys[key] {
@@ -219,6 +227,7 @@ public struct CustomerImporter: Sendable {
         let byEmail = try await customers(db, "email", emails)
         let byPhone = try await customers(db, "phone", phones)
         var accepted: [Pending] = []
+        var matchedRows: [Customer.ID: Int] = [:]
         for var p in pending {
             let input = p.row.input
             var match = input.externalID.flatMap { byExternalID[$0] }
@@ -239,14 +248,26 @@ public struct CustomerImporter: Sendable {
                     problems.append(problem(p.row, context, .kind, input.kind.rawValue, "customer \(existing.id) is a \(existing.kind.rawValue)"))
                     continue
                 }
+                if existing.kind == .organisation && p.row.organisation != nil {
+                    problems.append(problem(p.row, context, .organisation, p.row.organisation ?? "",
+                                            "customer \(existing.id) is an organisation; an organisation does not work for another"))
+                    continue
+                }
                 if !AccessPolicy.allows(context.actor, .editCustomer(ownerID: existing.ownerID)) {
                     problems.append(problem(p.row, context, matchedBy, "", "matches customer \(existing.id), which you may not edit"))
                     continue
                 }
+                // Two rows matching one customer by different keys (e-mail on one, phone on the other).
+                if let first = matchedRows[existing.id] ?? state.matchedCustomers[existing.id] {
+                    problems.append(problem(p.row, context, matchedBy, "", "matches customer \(existing.id), as row \(first) does: one row per customer"))
+                    continue
+                }
+                matchedRows[existing.id] = p.row.row
                 p.existing = existing
             }
             accepted.append(p)
         }
+        state.matchedCustomers.merge(matchedRows, uniquingKeysWith: { a, _ in a })
 
         if !problems.isEmpty {
             state.report.failed += Set(problems.map(\.row)).count
@@ -277,9 +298,11 @@ public struct CustomerImporter: Sendable {
         var result: [String: Customer] = [:]
         let unique = Array(Set(values))
         for start in stride(from: 0, to: unique.count, by: 500) {
+            // An archived record (a merged duplicate keeps its e-mail and phone) is not matched by them.
+            let live = column == "external_id" ? "" : " AND archived_at IS NULL"
             var sql = SQLQueryString("SELECT * FROM customers WHERE \(unsafeRaw: column) IN (")
             for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
-            for c in try await db.rows(sql + ") ORDER BY id", CustomerRepository.decode) {
+            for c in try await db.rows(sql + ")\(unsafeRaw: live) ORDER BY id", CustomerRepository.decode) {
                 let key = column == "email" ? c.email : column == "phone" ? c.phone : c.externalID
                 if let key, result[key] == nil { result[key] = c }
             }
@@ -311,13 +334,16 @@ public struct CustomerImporter: Sendable {
         var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?)] = newOrganisations.map { name in
             (CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
                            profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
-                           source: context.options.defaults.source, ownerID: context.options.ownerID), nil, nil)
+                           source: context.options.defaults.source,
+                           ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil)), nil, nil)
         }
         var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
+        var links: [(Customer.ID, CustomerImportRow)] = []
         for p in accepted {
             if let existing = p.existing {
                 let merged = Self.merged(existing, p.row, ownerID: p.row.ownerUsername == nil ? nil : p.ownerID, context.mapping)
                 if merged == CustomerInput(existing) { state.report.unchanged += 1 } else { updates.append((existing, merged, p.row)) }
+                if p.row.organisation != nil { links.append((existing.id, p.row)) }
             } else {
                 var input = p.row.input
                 input.ownerID = p.ownerID
@@ -415,22 +441,29 @@ public struct CustomerImporter: Sendable {
         state.report.tasksCreated += taskRows.count
 
         // Updates one by one: rarer, and each compared with what is stored.
-        for (existing, merged, row) in updates {
-            try await CustomerRepository.overwrite(db, existing.id, merged, version: existing.version, now: now)
-            try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)
+        // Stored persons linked to the organisation their row names, if not linked yet.
+        var linked = Set<Customer.ID>()
+        for (id, row) in links {
             if let name = row.organisation, let organisation = organisations[name],
-               try await db.raw("SELECT id FROM contacts WHERE organisation_id = \(bind: organisation) AND person_id = \(bind: existing.id.rawValue)").first() == nil {
+               try await db.raw("SELECT id FROM contacts WHERE organisation_id = \(bind: organisation) AND person_id = \(bind: id.rawValue)").first() == nil {
                 try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                                       "updated_at", "version"],
-                                     [[bound(organisation), bound(existing.id.rawValue), bound(row.jobTitle.map(Normalise.name)),
+                                     [[bound(organisation), bound(id.rawValue), bound(row.jobTitle.map(Normalise.name)),
                                        bound(row.buyingRole?.rawValue), bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))]])
                 state.report.contactsCreated += 1
+                linked.insert(id)
             }
+        }
+        for (existing, merged, _) in updates {
+            try await CustomerRepository.overwrite(db, existing.id, merged, version: existing.version, now: now)
+            try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)
             try await SearchIndex.reindex(db, existing.id)
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
                 auditRows.append(auditRow(context, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
             }
         }
+        // Found by the organisation's name from now on.
+        for id in linked.subtracting(updates.map(\.0.id)) { try await SearchIndex.reindex(db, id) }
         try await insertRows(db, "audit_log", ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"], auditRows)
     }
 
@@ -469,7 +502,7 @@ public struct CustomerImporter: Sendable {
         if !p.hobbies.isEmpty { m.profile.hobbies = p.hobbies }
         if let v = p.familyNotes { m.profile.familyNotes = v }
         if let v = p.preferredChannel { m.profile.preferredChannel = v }
-        if mapping.column(of: .timeZone) != nil { m.profile.timeZone = p.timeZone }
+        if row.timeZoneGiven { m.profile.timeZone = p.timeZone }
         if let v = p.personalityStyle { m.profile.personalityStyle = v }
         if let v = p.industry { m.profile.industry = v }
         return m

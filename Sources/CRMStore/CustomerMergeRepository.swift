@@ -55,10 +55,10 @@ public struct CustomerMergeRepository: Sendable {
 
             var moved = Moved()
             for (table, path) in Self.movable {
-                moved[keyPath: path] = try await db.rows("SELECT id FROM \(unsafeRaw: table) WHERE customer_id = \(bind: mergedID.rawValue) ORDER BY id") {
-                    try $0.int64("id")
-                }
-                try await db.raw("UPDATE \(unsafeRaw: table) SET customer_id = \(bind: survivorID.rawValue) WHERE customer_id = \(bind: mergedID.rawValue)").run()
+                // One statement, so what moved is exactly what is recorded (a row added meanwhile included).
+                moved[keyPath: path] = try await db.rows("""
+                    UPDATE \(unsafeRaw: table) SET customer_id = \(bind: survivorID.rawValue) WHERE customer_id = \(bind: mergedID.rawValue) RETURNING id
+                    """) { try $0.int64("id") }.sorted()
             }
             // A link the survivor already has (the same organisation, the same person) stays with the merged record.
             moved.contactsAsPerson = try await Self.moveContacts(db, side: "person_id", other: "organisation_id", from: mergedID, to: survivorID)
@@ -163,16 +163,13 @@ public struct CustomerMergeRepository: Sendable {
     }
 
     static func moveContacts(_ db: any SQLDatabase, side: String, other: String, from: Customer.ID, to: Customer.ID) async throws -> [Int64] {
-        let ids = try await db.rows("""
-            SELECT id FROM contacts WHERE \(unsafeRaw: side) = \(bind: from.rawValue)
+        try await db.rows("""
+            UPDATE contacts SET \(unsafeRaw: side) = \(bind: to.rawValue)
+            WHERE \(unsafeRaw: side) = \(bind: from.rawValue)
               AND \(unsafeRaw: other) <> \(bind: to.rawValue)
               AND \(unsafeRaw: other) NOT IN (SELECT \(unsafeRaw: other) FROM contacts WHERE \(unsafeRaw: side) = \(bind: to.rawValue))
-            ORDER BY id
-            """) { try $0.int64("id") }
-        if !ids.isEmpty {
-            try await db.raw("UPDATE contacts SET \(unsafeRaw: side) = \(bind: to.rawValue) " + PurchaseSummaries.customerFilter("id", ids.map(Customer.ID.init))).run()
-        }
-        return ids
+            RETURNING id
+            """) { try $0.int64("id") }.sorted()
     }
 
     static func moveBack(_ db: any SQLDatabase, table: String, column: String, ids: [Int64], to: Customer.ID, from: Customer.ID) async throws {

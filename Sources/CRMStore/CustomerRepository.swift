@@ -232,7 +232,7 @@ public struct CustomerRepository: Sendable {
     /// Replaces the stored fields of customer `id` with `clean` and bumps its version
     /// (roles, tags and the search index are the caller's to refresh).
     static func overwrite(_ db: any SQLDatabase, _ id: Customer.ID, _ clean: CustomerInput, version: Int64, now: Date) async throws {
-        try await db.raw("""
+        let updated = try await db.raw("""
             UPDATE customers SET name = \(bind: clean.name), roles = \(bind: Self.rolesText(clean.roles)),
                 email = \(bind: clean.email), phone = \(bind: clean.phone),
                 gender = \(bind: clean.profile.gender?.rawValue), birthday = \(bind: clean.profile.birthday?.description),
@@ -246,7 +246,10 @@ public struct CustomerRepository: Sendable {
                 custom_fields = \(bind: try JSONColumn.text(clean.customFields)), external_id = \(bind: clean.externalID),
                 updated_at = \(bind: Instant.format(now)), version = version + 1
             WHERE id = \(bind: id.rawValue) AND version = \(bind: version)
-            """).run()
+            RETURNING version
+            """).first()
+        // Changed by another writer since it was read: nothing may be written over that.
+        if updated == nil { throw DomainError.staleVersion(entity: entity, id: "\(id)", current: version) }
     }
 
     static func insert(_ db: any SQLDatabase, _ c: CustomerInput, now: Date) async throws -> Customer.ID {

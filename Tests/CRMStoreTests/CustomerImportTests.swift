@@ -245,6 +245,27 @@ struct CustomerImportTests {
         }
     }
 
+    @Test(arguments: TestBackend.available)
+    func rowsMayNotGiveCustomersAwayMatchOneCustomerTwiceOrLoseALink(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let stored = try await store.customers.create(makeCustomerInput("吴一", email: "wu1@example.com", phone: "13600000001",
+                                                                            owner: users.sales.userID), by: users.admin)
+            let file = "name,email,phone,owner,company\n吴一,wu1@example.com,,,远东公司\n吴一,,13600000001,,\n新人,new@example.com,,sales2,\n"
+            let collected = Collected()
+            let report = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(matchOn: [.email, .phone]),
+                                                            by: users.sales, problems: collected.sink)
+            #expect(collected.all.map { "\($0.row)|\($0.column)" } == ["4|owner", "3|phone"])
+            #expect(collected.all.map(\.reason) == ["you may not make another user the owner",
+                                                    "matches customer \(stored.id), as row 2 does: one row per customer"])
+            // Nothing of the person changed, but the link to the company named is made, and the company is the salesperson's.
+            #expect(report.unchanged == 1 && report.organisationsCreated == 1 && report.contactsCreated == 1)
+            let link = try #require(try await store.contacts.links(of: stored.id).first)
+            #expect(link.organisationName == "远东公司")
+            #expect(try await store.customers.get(link.contact.organisationID).ownerID == users.sales.userID)
+            #expect(try await store.customers.search("远东").contains { $0.id == stored.id })
+        }
+    }
+
     @Test func unreadableFilesAreRefusedWithTheirLine() throws {
         // 0xFF is never valid UTF-8; the file is declared UTF-8, so line 3 is reported.
         var bytes = Array("name,email\n张伟,a@example.com\n".utf8)
