@@ -80,6 +80,8 @@ public struct CustomerImportMapping: Sendable, Equatable {
     /// Column index → field; columns without a field are ignored (and reported).
     public private(set) var fields: [Int: CustomerImportField]
     public let headers: [String]
+    /// Field → column index, the other way round (read for every cell of every row).
+    private var columns: [CustomerImportField: Int] = [:]
 
     /// - Parameters:
     ///   - explicit: header → field name (`"手机" : "phone"`), overriding recognition; a field
@@ -124,6 +126,7 @@ public struct CustomerImportMapping: Sendable, Equatable {
         }
         try v.check()
         self.fields = fields
+        columns = Dictionary(fields.map { ($0.value, $0.key) }, uniquingKeysWith: min)
     }
 
     /// Headers that fill no field, for the report (never silently dropped).
@@ -131,9 +134,7 @@ public struct CustomerImportMapping: Sendable, Equatable {
         headers.indices.filter { fields[$0] == nil }.map { headers[$0] }
     }
 
-    public func column(of field: CustomerImportField) -> Int? {
-        fields.first(where: { $0.value == field })?.key
-    }
+    public func column(of field: CustomerImportField) -> Int? { columns[field] }
 }
 
 /// One thing wrong with one CSV row: row number as a spreadsheet shows it (the header is

@@ -23,14 +23,10 @@ public struct CustomerExporter: Sendable {
 
     /// Writes every customer `query` selects (its sort, cursor and limit are ignored: the
     /// export runs in id order to the end) and returns how many were written.
-    public func write(_ query: CustomerRepository.Query, format: Format, to output: FileHandle, by actor: Actor,
-                      progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+    public func write(_ query: CustomerRepository.Query, format: Format, to output: FileHandle, by actor: Actor) async throws -> Int {
         let chunks = try chunks(query, format: format, by: actor)
         var iterator = chunks.makeAsyncIterator()
-        while let chunk = try await iterator.next() {
-            output.write(Data(chunk))
-            progress?(iterator.written)
-        }
+        while let chunk = try await iterator.next() { output.write(Data(chunk)) }
         return iterator.written
     }
 

@@ -441,19 +441,31 @@ public struct CustomerImporter: Sendable {
         state.report.tasksCreated += taskRows.count
 
         // Updates one by one: rarer, and each compared with what is stored.
-        // Stored persons linked to the organisation their row names, if not linked yet.
-        var linked = Set<Customer.ID>()
-        for (id, row) in links {
-            if let name = row.organisation, let organisation = organisations[name],
-               try await db.raw("SELECT id FROM contacts WHERE organisation_id = \(bind: organisation) AND person_id = \(bind: id.rawValue)").first() == nil {
-                try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
-                                                      "updated_at", "version"],
-                                     [[bound(organisation), bound(id.rawValue), bound(row.jobTitle.map(Normalise.name)),
-                                       bound(row.buyingRole?.rawValue), bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))]])
-                state.report.contactsCreated += 1
-                linked.insert(id)
+        // Stored persons linked to the organisation their row names, if not linked yet (the
+        // links they have are read in one query: a re-run of a file has one per such row).
+        var existingLinks = Set<[Int64]>()
+        if !links.isEmpty {
+            let persons = Array(Set(links.map(\.0)))
+            for start in stride(from: 0, to: persons.count, by: 500) {
+                let chunk = Array(persons[start..<min(start + 500, persons.count)])
+                for pair in try await db.rows("SELECT organisation_id, person_id FROM contacts " + PurchaseSummaries.customerFilter("person_id", chunk),
+                                              { [try $0.int64("organisation_id"), try $0.int64("person_id")] }) {
+                    existingLinks.insert(pair)
+                }
             }
         }
+        var linked = Set<Customer.ID>()
+        var linkRows: [[any Encodable & Sendable]] = []
+        for (id, row) in links {
+            guard let name = row.organisation, let organisation = organisations[name],
+                  existingLinks.insert([organisation, id.rawValue]).inserted else { continue }
+            linkRows.append([bound(organisation), bound(id.rawValue), bound(row.jobTitle.map(Normalise.name)), bound(row.buyingRole?.rawValue),
+                             bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))])
+            linked.insert(id)
+        }
+        try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at", "updated_at",
+                                              "version"], linkRows)
+        state.report.contactsCreated += linkRows.count
         for (existing, merged, _) in updates {
             try await CustomerRepository.overwrite(db, existing.id, merged, version: existing.version, now: now)
             try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)

@@ -84,17 +84,9 @@ struct ImportCustomers: AsyncParsableCommand {
         }, uniquingKeysWith: { _, b in b })
         let csv = try CSVRowSource(path: file, encoding: encoding)
         let report = try await withStore(settings.database, logger: logger) { store -> CustomerImportReport in
-            let users = try await store.users.list()
-            guard let actingUser = user.map({ name in users.first { $0.username == name } })
-                    ?? users.first(where: { $0.role == .admin && !$0.disabled }) else {
-                throw ValidationError(user.map { "no user is called \($0)" } ?? "no admin user exists; create one with crm user add")
-            }
-            var ownerID: User.ID?
-            if let owner {
-                guard let found = users.first(where: { $0.username == owner }) else { throw ValidationError("--owner: no user is called \(owner)") }
-                ownerID = found.id
-            }
-            let actor = Actor(userID: actingUser.id, name: actingUser.displayName, role: actingUser.role)
+            let users = try await CommandUsers(store)
+            let actor = try users.actor(user)
+            let ownerID = try users.id(of: owner, option: "--owner")
             var mapping: [String: String] = [:]
             if let profile {
                 guard let saved = try await store.importProfiles.mapping(named: profile) else {
@@ -208,14 +200,9 @@ struct ExportCustomers: AsyncParsableCommand {
         let settings = try await Settings(options: options)
         let logger = settings.logger()
         let (count, seconds) = try await withStore(settings.database, logger: logger) { store -> (Int, Double) in
-            let users = try await store.users.list()
-            guard let acting = user.map({ name in users.first { $0.username == name } }) ?? users.first(where: { $0.role == .admin && !$0.disabled })
-            else { throw ValidationError(user.map { "no user is called \($0)" } ?? "no admin user exists; create one with crm user add") }
-            var ownerID: User.ID?
-            if let owner {
-                guard let found = users.first(where: { $0.username == owner }) else { throw ValidationError("--owner: no user is called \(owner)") }
-                ownerID = found.id
-            }
+            let users = try await CommandUsers(store)
+            let actor = try users.actor(user)
+            let ownerID = try users.id(of: owner, option: "--owner")
             let query = CustomerRepository.Query(role: role, tag: tag, ownerID: ownerID, includeArchived: includeArchived, tier: tier,
                                                  loyaltyStage: loyaltyStage, rfmSegment: rfmSegment, churnRisk: churnRisk)
             let handle: FileHandle
@@ -229,7 +216,7 @@ struct ExportCustomers: AsyncParsableCommand {
             }
             let started = ContinuousClock.now
             let n = try await store.customerExport.write(query, format: format, to: handle,
-                                                         by: Actor(userID: acting.id, name: acting.displayName, role: acting.role))
+                                                         by: actor)
             if out != nil { try handle.close() }
             let d = ContinuousClock.now - started
             return (n, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
@@ -265,11 +252,9 @@ struct Duplicates: AsyncParsableCommand {
         let settings = try await Settings(options: options)
         let logger = settings.logger()
         try await withStore(settings.database, logger: logger) { store in
-            guard let admin = try await store.users.list().first(where: { $0.role == .admin && !$0.disabled }) else {
-                throw ValidationError("no admin user exists; create one with crm user add")
-            }
+            let actor = try await CommandUsers(store).actor(nil)
             let started = ContinuousClock.now
-            let pairs = try await store.duplicates.scan(minScore: minScore, by: Actor(userID: admin.id, name: admin.displayName, role: admin.role))
+            let pairs = try await store.duplicates.scan(minScore: minScore, by: actor)
             let seconds = ContinuousClock.now - started
             let shown = out == nil ? Array(pairs.prefix(limit)) : pairs
             let names = try await store.duplicates.names(shown.flatMap { [$0.first, $0.second] })
@@ -290,5 +275,29 @@ struct Duplicates: AsyncParsableCommand {
             print("\(pairs.count) candidate pairs in \(seconds.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"
                   + (out.map { "; all written to \($0)" } ?? ""))
         }
+    }
+}
+
+/// The users a command resolves names against: who it acts as (for permissions and the
+/// audit log) and the owners it is given by username.
+struct CommandUsers {
+    let users: [User]
+
+    init(_ store: Store) async throws { users = try await store.users.list() }
+
+    /// The active user called `username`, or else the first active admin.
+    func actor(_ username: String?) throws -> Actor {
+        let found = username.map { name in users.first { $0.username == name } } ?? users.first { $0.role == .admin && !$0.disabled }
+        guard let user = found else {
+            throw ValidationError(username.map { "--user: no user is called \($0)" } ?? "no admin user exists; create one with crm user add")
+        }
+        guard !user.disabled else { throw ValidationError("--user: \(user.username) is disabled") }
+        return Actor(userID: user.id, name: user.displayName, role: user.role)
+    }
+
+    func id(of username: String?, option: String) throws -> User.ID? {
+        guard let username else { return nil }
+        guard let user = users.first(where: { $0.username == username }) else { throw ValidationError("\(option): no user is called \(username)") }
+        return user.id
     }
 }

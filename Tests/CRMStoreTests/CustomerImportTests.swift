@@ -266,6 +266,21 @@ struct CustomerImportTests {
         }
     }
 
+    @Test(arguments: TestBackend.available)
+    func searchKeepsLookingPastCandidatesThatHaveTheGramsButNotTheText(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            // 800 names with the bigrams of "qrs" but not the text, then the one that has it:
+            // the search must follow the postings through several slices to reach it.
+            var file = "name\n"
+            for i in 1...800 { file += "Qrxrs \(i)\n" }
+            file += "Qrs Last\n"
+            let report = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(), by: users.admin)
+            #expect(report.created == 801)
+            #expect(try await store.customers.search("qrs").map(\.name) == ["Qrs Last"])
+            #expect(try await store.customers.search("qrx", limit: 100).count == 100)
+        }
+    }
+
     @Test func unreadableFilesAreRefusedWithTheirLine() throws {
         // 0xFF is never valid UTF-8; the file is declared UTF-8, so line 3 is reported.
         var bytes = Array("name,email\n张伟,a@example.com\n".utf8)
