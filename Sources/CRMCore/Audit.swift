@@ -142,4 +142,25 @@ extension FieldChange {
         for (key, value) in c.customFields { f["customFields.\(key)"] = value.description }
         return f.keys.sorted().map { FieldChange(field: $0, before: nil, after: f[$0]) }
     }
+
+    /// The audit of a new order, the same as `diff(nil, order)` built directly (an import
+    /// creates millions).
+    public static func created(_ o: Order) -> [FieldChange] {
+        let t = o.totals
+        var lines = "["
+        for (i, l) in o.lines.enumerated() {
+            if i > 0 { lines += "," }
+            lines += "{\"discount\":\(l.discount),\"onPromotion\":\(l.onPromotion),\"productID\":\(l.productID.rawValue),"
+                + "\"quantity\":\(l.quantity),\"unitCost\":\(l.unitCost),\"unitPrice\":\(l.unitPrice)}"
+        }
+        lines += "]"
+        var f: [String: String] = [
+            "customerID": String(o.customerID.rawValue), "orderDate": o.orderDate.description, "currency": o.currency.code,
+            "lines": lines, "totals.revenue": String(t.revenue), "totals.cost": String(t.cost),
+            "totals.promotionRevenue": String(t.promotionRevenue), "totals.profit": String(t.profit),
+        ]
+        f["channel"] = o.channel
+        f["externalID"] = o.externalID
+        return f.keys.sorted().map { FieldChange(field: $0, before: nil, after: f[$0]) }
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// A field of a customer that a CSV column can fill. Headers are recognised in English
 /// and in Chinese (the names an Excel sheet from a Chinese office uses); a custom field by
 /// its key or either label.
-public enum CustomerImportField: Hashable, Sendable, Codable, CustomStringConvertible {
+public enum CustomerImportField: ImportField, Codable {
     case externalID, kind, name, roles, email, phone, tags, source, owner, gender, birthday, industry
     case preferredChannel, timeZone, familyNotes, hobbies, personalityStyle
     /// The organisation a person works for (by name): the person becomes its contact.
@@ -12,7 +12,7 @@ public enum CustomerImportField: Hashable, Sendable, Codable, CustomStringConver
 
     /// Header names recognised without a saved mapping, compared after `Normalise.searchKey`
     /// with `_`, `-` and spaces removed.
-    static let synonyms: [CustomerImportField: [String]] = [
+    public static let synonyms: [CustomerImportField: [String]] = [
         .externalID: ["externalid", "customerid", "外部编号", "客户编号", "编号"],
         .kind: ["kind", "type", "类型", "客户类型"],
         .name: ["name", "fullname", "customername", "姓名", "名称", "客户名称", "客户", "名字"],
@@ -61,81 +61,18 @@ public enum CustomerImportField: Hashable, Sendable, Codable, CustomStringConver
         }
     }
 
-    /// The field a mapping names (`email`, `custom.preferred_store`), for saved profiles and the command line.
-    public init?(named text: String) {
-        if text.hasPrefix("custom.") { self = .custom(String(text.dropFirst(7))); return }
-        let all: [CustomerImportField] = Array(Self.synonyms.keys)
-        guard let field = all.first(where: { $0.description == text }) else { return nil }
-        self = field
-    }
 
-    static func headerKey(_ header: String) -> String {
-        Normalise.searchKey(header).filter { $0 != "_" && $0 != "-" && $0 != "." }
+    public static let required: [CustomerImportField] = [.name]
+
+    public static func custom(_ key: String) -> CustomerImportField? { .custom(key) }
+
+    public var customKey: String? {
+        if case .custom(let key) = self { key } else { nil }
     }
 }
 
-/// Which column fills which field. Built from the headers automatically, then adjusted by
-/// an explicit mapping (a saved profile, or `--map header=field` on the command line).
-public struct CustomerImportMapping: Sendable, Equatable {
-    /// Column index → field; columns without a field are ignored (and reported).
-    public private(set) var fields: [Int: CustomerImportField]
-    public let headers: [String]
-    /// Field → column index, the other way round (read for every cell of every row).
-    private var columns: [CustomerImportField: Int] = [:]
-
-    /// - Parameters:
-    ///   - explicit: header → field name (`"手机" : "phone"`), overriding recognition; a field
-    ///     name of `""` ignores the column.
-    public init(headers: [String], explicit: [String: String] = [:], customFields: [CustomFieldDefinition] = []) throws(DomainError) {
-        self.headers = headers
-        var fields: [Int: CustomerImportField] = [:]
-        var v = Validator()
-        let explicitByKey = Dictionary(explicit.map { (CustomerImportField.headerKey($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-        for key in explicit.keys where !headers.contains(where: { CustomerImportField.headerKey($0) == CustomerImportField.headerKey(key) }) {
-            v.add("/mapping/\(key)", "names a column the file does not have (its columns: \(headers.joined(separator: ", ")))")
-        }
-        for (i, header) in headers.enumerated() {
-            let key = CustomerImportField.headerKey(header)
-            if let named = explicitByKey[key] {
-                if named.isEmpty { continue }
-                guard let field = CustomerImportField(named: named) else {
-                    v.add("/mapping/\(header)", "is not a customer field (\(named))")
-                    continue
-                }
-                fields[i] = field
-                continue
-            }
-            if let (field, _) = CustomerImportField.synonyms.first(where: { $0.value.contains(key) }) {
-                fields[i] = field
-            } else if let def = customFields.first(where: {
-                CustomerImportField.headerKey($0.key) == key || CustomerImportField.headerKey($0.label) == key
-                    || $0.labelZh.map(CustomerImportField.headerKey) == key
-            }) {
-                fields[i] = .custom(def.key)
-            }
-        }
-        for (field, columns) in Dictionary(grouping: fields.keys, by: { fields[$0]! }) where columns.count > 1 {
-            let names = columns.sorted().map { headers[$0] }.joined(separator: ", ")
-            v.add("/mapping", "columns \(names) all fill \(field); map all but one to \"\" to ignore them")
-        }
-        if !fields.values.contains(.name) {
-            v.add("/columns/name", "is required: the file has no name column (its columns: \(headers.joined(separator: ", ")))")
-        }
-        for case .custom(let key) in fields.values where !customFields.contains(where: { $0.key == key }) {
-            v.add("/mapping/custom.\(key)", "is not a defined custom field")
-        }
-        try v.check()
-        self.fields = fields
-        columns = Dictionary(fields.map { ($0.value, $0.key) }, uniquingKeysWith: min)
-    }
-
-    /// Headers that fill no field, for the report (never silently dropped).
-    public var ignoredHeaders: [String] {
-        headers.indices.filter { fields[$0] == nil }.map { headers[$0] }
-    }
-
-    public func column(of field: CustomerImportField) -> Int? { columns[field] }
-}
+/// Which column of a customer file fills which field.
+public typealias CustomerImportMapping = ImportMapping<CustomerImportField>
 
 /// One thing wrong with one CSV row: row number as a spreadsheet shows it (the header is
 /// row 1), the column, the value found and why it was refused.
@@ -166,24 +103,10 @@ public struct CustomerImportRow: Sendable, Equatable {
     /// problems yields none of its data.
     public static func parse(_ values: [String], row: Int, mapping: CustomerImportMapping, defaults: CustomerImportDefaults,
                              customFields: [CustomFieldDefinition]) -> Result<CustomerImportRow, ImportProblems> {
-        var problems: [ImportProblem] = []
-        func value(_ field: CustomerImportField) -> String? {
-            guard let i = mapping.column(of: field), i < values.count else { return nil }
-            var v = values[i].trimmingCharacters(in: .whitespacesAndNewlines)
-            // A leading ' keeps a spreadsheet from reading +86… or =… as a formula; it is not data.
-            if v.count > 1, v.hasPrefix("'"), let next = v.dropFirst().first, "=+-@".contains(next) { v.removeFirst() }
-            return v.isEmpty ? nil : v
-        }
-        func problem(_ field: CustomerImportField, _ reason: String) {
-            let i = mapping.column(of: field)
-            problems.append(ImportProblem(row: row, column: i.map { mapping.headers[$0] } ?? field.description,
-                                          value: i.flatMap { $0 < values.count ? values[$0] : nil } ?? "", reason: reason))
-        }
-        if values.count != mapping.headers.count {
-            problems.append(ImportProblem(row: row, column: "", value: "",
-                                          reason: "has \(values.count) fields where the header has \(mapping.headers.count)"))
-            return .failure(ImportProblems(problems))
-        }
+        var cells = ImportCells(values, row: row, mapping: mapping)
+        if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
+        func value(_ field: CustomerImportField) -> String? { cells.value(field) }
+        func problem(_ field: CustomerImportField, _ reason: String) { cells.problem(field, reason) }
         var kind = Customer.Kind.person
         if let k = value(.kind) {
             switch Normalise.searchKey(k) {
@@ -250,21 +173,21 @@ public struct CustomerImportRow: Sendable, Equatable {
                                   profile: profile, tags: (value(.tags).map(split) ?? []) + defaults.tags,
                                   source: value(.source) ?? defaults.source, ownerID: nil, customFields: custom,
                                   externalID: value(.externalID))
-        if problems.isEmpty {
+        if cells.problems.isEmpty {
             do {
                 input = try input.normalised(customFieldDefinitions: customFields, defaultCountryCode: defaults.countryCode)
             } catch {
                 if case .invalid(let issues) = error {
                     for issue in issues { problem(Self.field(for: issue.pointer), issue.reason) }
                 } else {
-                    problems.append(ImportProblem(row: row, column: "", value: "", reason: "\(error)"))
+                    cells.problems.append(ImportProblem(row: row, column: "", value: "", reason: "\(error)"))
                 }
             }
         }
         if kind == .organisation && value(.organisation) != nil {
             problem(.organisation, "applies to persons only: an organisation does not work for another")
         }
-        if !problems.isEmpty { return .failure(ImportProblems(problems)) }
+        if !cells.problems.isEmpty { return .failure(ImportProblems(cells.problems)) }
         return .success(CustomerImportRow(row: row, input: input, ownerUsername: value(.owner), organisation: value(.organisation).map(Normalise.name),
                                           jobTitle: value(.jobTitle), buyingRole: buyingRole, timeZoneGiven: value(.timeZone) != nil))
     }

@@ -64,9 +64,9 @@ public struct CustomerImportReport: Sendable, Codable, Equatable {
     public var problems: [ImportProblem] = []
     public var problemCount = 0
     public var seconds = 0.0
-
-    static let problemsKept = 100
 }
+
+extension CustomerImportReport: ImportTally {}
 
 /// Imports customers from a CSV file: each row validated and normalised, matched to a
 /// stored customer by external id (and e-mail or phone, if asked) to update it, or created;
@@ -96,56 +96,20 @@ public struct CustomerImporter: Sendable {
         if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
         let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now,
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
-        var state = ImportState(report: CustomerImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
-                                                             committed: false, ignoredColumns: mapping.ignoredHeaders))
+        let initial = ImportState(report: CustomerImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
+                                                               committed: false, ignoredColumns: mapping.ignoredHeaders))
         let estimated = source.estimatedRows
-
-        if options.mode == .allOrNothing && !options.dryRun {
-            // One transaction for the whole file: any bad row, and it is rolled back.
-            do {
-                state = try await database.write { [state] db in
-                    var s = state
-                    while case let batch = try source.next(options.batchSize), !batch.isEmpty {
-                        try await Self.process(db, batch, context, &s, write: s.report.problemCount == 0, sink: sink)
-                        progress?(s.report.rows, estimated)
-                    }
-                    if s.report.problemCount > 0 { throw RolledBack(state: s) }
-                    return s
-                }
-                state.report.committed = true
-            } catch let rolledBack as RolledBack {
-                state = rolledBack.state
-            }
-        } else {
-            while case let batch = try source.next(options.batchSize), !batch.isEmpty {
-                let before = state
-                if options.dryRun {
-                    state = try await database.read { db in
-                        var s = before
-                        try await Self.process(db, batch, context, &s, write: false, sink: sink)
-                        return s
-                    }
-                } else {
-                    state = try await database.write { db in
-                        var s = before
-                        try await Self.process(db, batch, context, &s, write: true, sink: sink)
-                        return s
-                    }
-                }
-                progress?(state.report.rows, estimated)
-            }
-            state.report.committed = !options.dryRun
-        }
+        let batchSize = options.batchSize
+        let (state, committed) = try await ImportRun.run(
+            database, mode: options.mode, dryRun: options.dryRun, state: initial,
+            next: { try source.next(batchSize) }, hasProblems: { $0.report.problemCount > 0 },
+            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+            process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
         var report = state.report
-        report.seconds = Self.seconds(ContinuousClock.now - started)
+        report.committed = committed
+        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
         return report
     }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    struct RolledBack: Error { var state: ImportState }
 
     struct Context: Sendable {
         var options: CustomerImportOptions
@@ -161,11 +125,11 @@ public struct CustomerImporter: Sendable {
     /// one file is an error, not two customers), the organisations created, the report.
     struct ImportState: Sendable {
         var report: CustomerImportReport
-        var seenKeys: [String: Int] = [:]
+        let seenKeys = KeyMemory<String, Int>()
         /// Organisations created by this import, by name (ids are 0 in a dry run).
         var organisations: [String: Int64] = [:]
         /// Stored customers already matched by a row of this file, and by which row.
-        var matchedCustomers: [Customer.ID: Int] = [:]
+        let matchedCustomers = KeyMemory<Customer.ID, Int>()
     }
 
     /// One row on its way in: parsed, with its owner and the stored customer it updates.
@@ -267,15 +231,9 @@ public struct CustomerImporter: Sendable {
             }
             accepted.append(p)
         }
-        state.matchedCustomers.merge(matchedRows, uniquingKeysWith: { a, _ in a })
+        for (id, row) in matchedRows { _ = state.matchedCustomers.remember(id, row) }
 
-        if !problems.isEmpty {
-            state.report.failed += Set(problems.map(\.row)).count
-            state.report.problemCount += problems.count
-            let room = CustomerImportReport.problemsKept - state.report.problems.count
-            if room > 0 { state.report.problems += problems.prefix(room) }
-            try sink?(problems)
-        }
+        try state.report.record(problems, sink: sink)
         try await apply(db, accepted, context, &state, write: write)
     }
 
@@ -400,7 +358,7 @@ public struct CustomerImporter: Sendable {
                                        profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
                                        externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
                 return Built(row: row, grams: Array(SearchGrams.grams(ofKeys: searchKeys)),
-                             audit: auditRow(context, .create, "customer", "\(id)", FieldChange.created(created), stamp))
+                             audit: ImportRun.auditRow(context.actor, .create, "customer", "\(id)", FieldChange.created(created), stamp))
             }
         }
         for (n, insert) in inserts.enumerated() {
@@ -423,19 +381,19 @@ public struct CustomerImporter: Sendable {
                 }
             }
         }
-        try await insertRows(db, "customers", ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes",
+        try await ImportRun.insertRows(db, "customers", ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes",
                                                "preferred_channel", "time_zone", "contact_windows", "do_not_contact", "personality_style",
                                                "personality_evidence", "industry", "tags", "source", "owner_id", "custom_fields", "external_id",
                                                "search_text", "created_at", "updated_at", "version"], customerRows)
-        try await insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
-        try await insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
+        try await ImportRun.insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
+        try await ImportRun.insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
         // In key order, so each gram's entries are appended where the last batch left off
         // instead of jumping about the index.
         gramRows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
-        try await insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [bound($0.gram), bound($0.id)] })
-        try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
+        try await ImportRun.insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [bound($0.gram), bound($0.id)] })
+        try await ImportRun.insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                               "updated_at", "version"], contactRows)
-        try await insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],
+        try await ImportRun.insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],
                              taskRows)
         state.report.contactsCreated += contactRows.count
         state.report.tasksCreated += taskRows.count
@@ -463,7 +421,7 @@ public struct CustomerImporter: Sendable {
                              bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))])
             linked.insert(id)
         }
-        try await insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at", "updated_at",
+        try await ImportRun.insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at", "updated_at",
                                               "version"], linkRows)
         state.report.contactsCreated += linkRows.count
         for (existing, merged, _) in updates {
@@ -471,27 +429,12 @@ public struct CustomerImporter: Sendable {
             try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)
             try await SearchIndex.reindex(db, existing.id)
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
-                auditRows.append(auditRow(context, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
+                auditRows.append(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
             }
         }
         // Found by the organisation's name from now on.
         for id in linked.subtracting(updates.map(\.0.id)) { try await SearchIndex.reindex(db, id) }
-        try await insertRows(db, "audit_log", ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"], auditRows)
-    }
-
-    static func auditRow(_ context: Context, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
-                         _ stamp: String) -> [any Encodable & Sendable] {
-        [bound(stamp), bound(context.actor.userID.rawValue), bound(context.actor.name), bound(action.rawValue), bound(entity),
-         bound(id), bound((try? JSONColumn.text(changes)) ?? "[]")]
-    }
-
-    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
-        guard !rows.isEmpty else { return }
-        // Under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
-        let perStatement = max(1, 30_000 / columns.count)
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: rows[start..<min(start + perStatement, rows.count)])) { _ in }
-        }
+        try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, auditRows)
     }
 
     /// The stored customer with the row's values over it: a cell left empty keeps what is
@@ -556,5 +499,4 @@ public final class ImportProblemFile: Sendable {
     }
 }
 
-/// A value for a bulk insert's row (nil becomes NULL).
-private func bound<T: Encodable & Sendable>(_ value: T) -> any Encodable & Sendable { value }
+

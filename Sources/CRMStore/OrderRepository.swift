@@ -241,6 +241,17 @@ public enum PurchaseSummaries {
         try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: monthColumns)) " + monthly(customer: customer)).run()
     }
 
+    /// Recomputes many customers' summaries, a few hundred per statement.
+    static func recompute(_ db: any SQLDatabase, _ customers: [Customer.ID]) async throws {
+        for start in stride(from: 0, to: customers.count, by: 400) {
+            let slice = Array(customers[start..<min(start + 400, customers.count)])
+            try await db.raw("DELETE FROM purchase_summaries " + customerFilter("customer_id", slice)).run()
+            try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: columns)) " + aggregate(customers: slice)).run()
+            try await db.raw("DELETE FROM purchase_months " + customerFilter("customer_id", slice)).run()
+            try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: monthColumns)) " + monthly(customers: slice)).run()
+        }
+    }
+
     /// After an order is added: the same result as `recompute` in two upserts, since adding
     /// an order never removes a summary or a month.
     static func recomputeAfterAdding(_ db: any SQLDatabase, _ customer: Customer.ID, currency: Currency, date: CalendarDate) async throws {

@@ -34,6 +34,8 @@ public struct Store: Sendable {
     public let audit: AuditLog
     public let analytics: AnalyticsRepository
     public let customerImport: CustomerImporter
+    public let orderImport: OrderImporter
+    public let productImport: ProductImporter
     public let customerExport: CustomerExporter
     public let duplicates: DuplicateFinder
     public let merges: CustomerMergeRepository
@@ -54,6 +56,8 @@ public struct Store: Sendable {
         audit = AuditLog(database: database)
         analytics = AnalyticsRepository(database: database)
         customerImport = CustomerImporter(database: database)
+        orderImport = OrderImporter(database: database)
+        productImport = ProductImporter(database: database)
         customerExport = CustomerExporter(database: database, customers: customers)
         duplicates = DuplicateFinder(database: database)
         merges = CustomerMergeRepository(database: database, defaultCountryCode: defaultCountryCode)

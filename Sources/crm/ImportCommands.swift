@@ -10,23 +10,11 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import CSV files (UTF-8, UTF-8 with BOM or GB18030, detected).",
-        subcommands: [ImportCustomers.self])
+        subcommands: [ImportCustomers.self, ImportProducts.self, ImportOrders.self])
 }
 
-struct ImportCustomers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "customers",
-        abstract: "Import persons and organisations from a CSV file; rows matching a stored customer update it.",
-        discussion: """
-            Columns are recognised by their header, in English or Chinese (name/姓名, email/邮箱, phone/手机, \
-            company/公司, title/职位, tags/标签, source/来源, owner/负责人, external_id/客户编号 …); adjust with \
-            --map 'header=field' (field '' ignores the column). Every bad row is reported with its row number, \
-            column, value and reason, in --errors FILE as CSV. Re-running the same file creates nothing twice.
-            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
-            """)
-
-    @OptionGroup var options: DatabaseOptions
-
+/// What every import command takes: the file, who imports it, and how.
+struct ImportFileOptions: ParsableArguments {
     @Argument(help: "The CSV file.")
     var file: String
 
@@ -42,20 +30,152 @@ struct ImportCustomers: AsyncParsableCommand {
     @Flag(help: "Write nothing if any row is bad (default: import the good rows, report the bad ones).")
     var allOrNothing = false
 
-    @Option(parsing: .upToNextOption, help: "Match stored customers by these besides the external id: email, phone.")
-    var match: [CustomerImportOptions.MatchKey] = []
-
     @Option(name: .customLong("map"), help: "header=field, repeatable (e.g. 手机号=phone, 备注=).")
     var mappings: [String] = []
+
+    @Option(help: "Where to write the error report (CSV); default: FILE.errors.csv when there are errors.")
+    var errors: String?
+
+    var mode: CustomerImportOptions.Mode { allOrNothing ? .allOrNothing : .validRows }
+    var errorPath: String { errors ?? file + ".errors.csv" }
+
+    func explicitMapping() throws -> [String: String] {
+        try Dictionary(mappings.map { pair -> (String, String) in
+            guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--map \(pair): expected header=field") }
+            return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
+        }, uniquingKeysWith: { _, b in b })
+    }
+
+    /// Runs `body` with the error report open and a progress bar; removes an empty report
+    /// nobody asked for.
+    func withReport<T>(_ body: (ImportProblemFile, ProgressBar) async throws -> T, problemCount: (T) -> Int) async throws -> T {
+        let problemFile = try ImportProblemFile(path: errorPath)
+        defer { problemFile.close() }
+        let progress = ProgressBar()
+        let result = try await body(problemFile, progress)
+        progress.finish()
+        if problemCount(result) == 0 && errors == nil { try? FileManager.default.removeItem(atPath: errorPath) }
+        return result
+    }
+
+    /// The lines every import prints: rows read, what was refused and where the report is.
+    func summary(rows: Int, encoding: TextEncoding, seconds: Double, committed: Bool, counts: String, ignored: [String],
+                 problems: [ImportProblem], problemCount: Int) -> String {
+        var lines: [String] = []
+        let verb = committed ? "" : (dryRun ? " (dry run: nothing written)" : " (nothing written: all-or-nothing and some rows are bad)")
+        lines.append("Read \(rows) rows (\(encoding.rawValue)) in \(String(format: "%.1f", seconds)) s\(verb).")
+        lines.append("  " + counts)
+        if !ignored.isEmpty { lines.append("  columns not imported: \(ignored.joined(separator: ", "))") }
+        for p in problems.prefix(10) {
+            lines.append("  row \(p.row), \(p.column.isEmpty ? "row" : p.column)\(p.value.isEmpty ? "" : " \"\(p.value)\""): \(p.reason)")
+        }
+        if problemCount > 0 { lines.append("  all \(problemCount) problems: \(errorPath)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct ImportOrders: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders",
+        abstract: "Import orders from a CSV of order lines; purchase summaries are kept exact as it goes.",
+        discussion: """
+            One row per order line; the lines of one order are consecutive rows with the same order number \
+            (order_id/订单号), which becomes the order's external id: re-importing a file creates nothing twice \
+            and replaces orders whose lines changed. Columns: order_id, customer (the customer's external \
+            id/客户编号) or customer_email, order_date/日期, sku/商品编码, quantity/数量, unit_price/单价, and \
+            optionally discount/折扣, unit_cost/成本 (default: the product's), promotion/促销, channel/渠道, \
+            currency/币种. Amounts are in major units (12.50).
+            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+    @OptionGroup var file: ImportFileOptions
+
+    @Option(help: "Currency of rows that give none.")
+    var currency = "CNY"
+
+    @Option(help: "Order lines per transaction.")
+    var batchSize = 20_000
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        guard let defaultCurrency = Currency(currency) else { throw ValidationError("--currency: not an ISO 4217 code: \(currency)") }
+        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
+        let importOptions = OrderImportOptions(mode: file.mode, dryRun: file.dryRun, mapping: try file.explicitMapping(),
+                                               defaultCurrency: defaultCurrency, batchSize: batchSize)
+        let report = try await withStore(settings.database, logger: settings.logger()) { store in
+            let actor = try await CommandUsers(store).actor(file.user)
+            return try await file.withReport({ problems, progress in
+                try await store.orderImport.run(csv, options: importOptions, by: actor, problems: { problems.write($0) },
+                                                progress: { progress.show($0, $1) })
+            }, problemCount: \.problemCount)
+        }
+        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
+                           counts: "orders created \(report.ordersCreated), replaced \(report.ordersUpdated), unchanged \(report.ordersUnchanged), "
+                               + "lines written \(report.linesWritten), rows refused \(report.failed), summaries recomputed \(report.customersSummarised)",
+                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
+        if report.problemCount > 0 { throw ExitCode(2) }
+    }
+}
+
+struct ImportProducts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "products",
+        abstract: "Import a price list: products matched by SKU are updated, the others created.",
+        discussion: """
+            Columns: sku/商品编码, name/名称, list_price/价格, unit_cost/成本, and optionally category/类别 and \
+            currency/币种. Amounts are in major units (12.50).
+            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+    @OptionGroup var file: ImportFileOptions
+
+    @Option(help: "Currency of rows that give none.")
+    var currency = "CNY"
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        guard let defaultCurrency = Currency(currency) else { throw ValidationError("--currency: not an ISO 4217 code: \(currency)") }
+        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
+        let mapping = try file.explicitMapping()
+        let report = try await withStore(settings.database, logger: settings.logger()) { store in
+            let actor = try await CommandUsers(store).actor(file.user)
+            return try await file.withReport({ problems, progress in
+                try await store.productImport.run(csv, mode: file.mode, dryRun: file.dryRun, mapping: mapping, defaultCurrency: defaultCurrency,
+                                                  by: actor, problems: { problems.write($0) }, progress: { progress.show($0, $1) })
+            }, problemCount: \.problemCount)
+        }
+        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
+                           counts: "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed)",
+                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
+        if report.problemCount > 0 { throw ExitCode(2) }
+    }
+}
+
+struct ImportCustomers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "customers",
+        abstract: "Import persons and organisations from a CSV file; rows matching a stored customer update it.",
+        discussion: """
+            Columns are recognised by their header, in English or Chinese (name/姓名, email/邮箱, phone/手机, \
+            company/公司, title/职位, tags/标签, source/来源, owner/负责人, external_id/客户编号 …); adjust with \
+            --map 'header=field' (field '' ignores the column). Every bad row is reported with its row number, \
+            column, value and reason, in --errors FILE as CSV. Re-running the same file creates nothing twice.
+            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+    @OptionGroup var file: ImportFileOptions
+
+    @Option(parsing: .upToNextOption, help: "Match stored customers by these besides the external id: email, phone.")
+    var match: [CustomerImportOptions.MatchKey] = []
 
     @Option(help: "Use the column mapping saved under this name (--map adds to it).")
     var profile: String?
 
     @Option(help: "Save this import's column mapping (the profile's and --map's) under this name.")
     var saveProfile: String?
-
-    @Option(help: "Where to write the error report (CSV); default: FILE.errors.csv when there are errors.")
-    var errors: String?
 
     @Option(parsing: .upToNextOption, help: "Roles of rows that give none (default: customer).")
     var roles: [CustomerRole] = [.customer]
@@ -78,14 +198,11 @@ struct ImportCustomers: AsyncParsableCommand {
     func run() async throws {
         let settings = try await Settings(options: options)
         let logger = settings.logger()
-        let given = try Dictionary(mappings.map { pair -> (String, String) in
-            guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--map \(pair): expected header=field") }
-            return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
-        }, uniquingKeysWith: { _, b in b })
-        let csv = try CSVRowSource(path: file, encoding: encoding)
+        let given = try file.explicitMapping()
+        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
         let report = try await withStore(settings.database, logger: logger) { store -> CustomerImportReport in
             let users = try await CommandUsers(store)
-            let actor = try users.actor(user)
+            let actor = try users.actor(file.user)
             let ownerID = try users.id(of: owner, option: "--owner")
             var mapping: [String: String] = [:]
             if let profile {
@@ -97,43 +214,25 @@ struct ImportCustomers: AsyncParsableCommand {
             }
             mapping.merge(given, uniquingKeysWith: { _, new in new })
             if let saveProfile { try await store.importProfiles.save(saveProfile, mapping: mapping, by: actor) }
-            let errorPath = errors ?? file + ".errors.csv"
-            let problemFile = try ImportProblemFile(path: errorPath)
-            defer { problemFile.close() }
             let importOptions = CustomerImportOptions(
-                mode: allOrNothing ? .allOrNothing : .validRows, dryRun: dryRun, matchOn: [.externalID] + match, mapping: mapping,
+                mode: file.mode, dryRun: file.dryRun, matchOn: [.externalID] + match, mapping: mapping,
                 defaults: CustomerImportDefaults(roles: roles, source: source, tags: tag, countryCode: settings.phoneCountryCode),
                 ownerID: ownerID, followUp: followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: followUpDays) })
-            let progress = ProgressBar()
-            let report = try await store.customerImport.run(
-                csv, options: importOptions, by: actor,
-                problems: { problemFile.write($0) },
-                progress: { done, total in progress.show(done, total) })
-            progress.finish()
-            if report.problemCount == 0 && errors == nil { try? FileManager.default.removeItem(atPath: errorPath) }
-            return report
+            return try await file.withReport({ problems, progress in
+                try await store.customerImport.run(csv, options: importOptions, by: actor, problems: { problems.write($0) },
+                                                   progress: { progress.show($0, $1) })
+            }, problemCount: \.problemCount)
         }
-        print(Self.summary(report, errorsAt: report.problemCount > 0 ? (errors ?? file + ".errors.csv") : nil))
+        var counts = "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed)"
+        if report.organisationsCreated + report.contactsCreated + report.tasksCreated > 0 {
+            counts += "\n  organisations created \(report.organisationsCreated), contacts linked \(report.contactsCreated), "
+                + "follow-up tasks \(report.tasksCreated)"
+        }
+        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed, counts: counts,
+                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
         if report.problemCount > 0 { throw ExitCode(2) }
     }
-
-    static func summary(_ r: CustomerImportReport, errorsAt: String?) -> String {
-        var lines: [String] = []
-        let verb = r.committed ? "" : (r.dryRun ? " (dry run: nothing written)" : " (nothing written: all-or-nothing and some rows are bad)")
-        lines.append("Read \(r.rows) rows (\(r.encoding.rawValue)) in \(String(format: "%.1f", r.seconds)) s\(verb).")
-        lines.append("  created \(r.created), updated \(r.updated), unchanged \(r.unchanged), refused \(r.failed)")
-        if r.organisationsCreated + r.contactsCreated + r.tasksCreated > 0 {
-            lines.append("  organisations created \(r.organisationsCreated), contacts linked \(r.contactsCreated), follow-up tasks \(r.tasksCreated)")
-        }
-        if !r.ignoredColumns.isEmpty { lines.append("  columns not imported: \(r.ignoredColumns.joined(separator: ", "))") }
-        for p in r.problems.prefix(10) {
-            lines.append("  row \(p.row), \(p.column.isEmpty ? "row" : p.column)\(p.value.isEmpty ? "" : " \"\(p.value)\""): \(p.reason)")
-        }
-        if let errorsAt { lines.append("  all \(r.problemCount) problems: \(errorsAt)") }
-        return lines.joined(separator: "\n")
-    }
 }
-
 extension TextEncoding: ExpressibleByArgument {}
 extension CustomerImportOptions.MatchKey: ExpressibleByArgument {}
 extension CustomerRole: ExpressibleByArgument {}

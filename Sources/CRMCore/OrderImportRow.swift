@@ -1,0 +1,198 @@
+import Foundation
+
+/// A field of an order-lines file: one row per order line, the lines of an order on
+/// consecutive rows sharing its order number (the shape every shop system exports).
+public enum OrderImportField: String, ImportField, CaseIterable, Codable {
+    case orderID, customer, customerEmail, orderDate, sku, quantity, unitPrice, discount, unitCost, onPromotion, channel, currency
+
+    public static let synonyms: [OrderImportField: [String]] = [
+        .orderID: ["orderid", "order", "orderno", "ordernumber", "orderexternalid", "订单号", "订单编号", "单号"],
+        .customer: ["customer", "customerid", "customerexternalid", "customerno", "客户编号", "客户", "客户号"],
+        .customerEmail: ["customeremail", "email", "邮箱", "客户邮箱"],
+        .orderDate: ["orderdate", "date", "purchasedate", "日期", "下单日期", "订单日期", "购买日期"],
+        .sku: ["sku", "product", "productcode", "productsku", "itemcode", "商品编码", "产品编码", "商品", "产品", "货号"],
+        .quantity: ["quantity", "qty", "数量"],
+        .unitPrice: ["unitprice", "price", "单价", "价格", "售价"],
+        .discount: ["discount", "折扣", "折扣金额", "优惠", "优惠金额"],
+        .unitCost: ["unitcost", "cost", "成本", "单位成本", "成本价"],
+        .onPromotion: ["onpromotion", "promotion", "promo", "促销"],
+        .channel: ["channel", "saleschannel", "渠道", "销售渠道"],
+        .currency: ["currency", "币种", "货币"],
+    ]
+
+    public static let required: [OrderImportField] = [.orderID, .orderDate, .sku, .quantity, .unitPrice]
+
+    public var description: String { rawValue }
+}
+
+public typealias OrderImportMapping = ImportMapping<OrderImportField>
+
+/// How a row names its customer: the external id the customer was imported with, or e-mail.
+public enum CustomerReference: Hashable, Sendable {
+    case externalID(String)
+    case email(String)
+}
+
+/// One row of an order-lines file: its order's fields and one line. The product is named
+/// by SKU; the importer resolves it (and the line's cost, when the file gives none).
+public struct OrderImportRow: Sendable, Equatable {
+    public var row: Int
+    public var orderID: String
+    public var customer: CustomerReference
+    public var orderDate: CalendarDate
+    public var channel: String?
+    public var currency: Currency
+    public var sku: String
+    public var quantity: Int64
+    public var unitPrice: Int64
+    public var discount: Int64
+    /// Nil: the product's unit cost.
+    public var unitCost: Int64?
+    public var onPromotion: Bool
+
+    public static func parse(_ values: [String], row: Int, mapping: OrderImportMapping, defaultCurrency: Currency) -> Result<OrderImportRow, ImportProblems> {
+        var cells = ImportCells(values, row: row, mapping: mapping)
+        if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
+        let orderID = cells.value(.orderID)
+        if orderID == nil { cells.problem(.orderID, "is required: the lines of one order share its number") }
+        if let id = orderID, id.count > 100 { cells.problem(.orderID, "must be at most 100 characters") }
+        var customer: CustomerReference?
+        if let x = cells.value(.customer) {
+            customer = .externalID(Normalise.name(x))
+        } else if let e = cells.value(.customerEmail) {
+            if let email = Normalise.email(e) { customer = .email(email) } else { cells.problem(.customerEmail, "is not an e-mail address") }
+        } else {
+            cells.problem(mapping.column(of: .customer) != nil || mapping.column(of: .customerEmail) == nil ? .customer : .customerEmail,
+                          "is required: the customer's external id or e-mail")
+        }
+        var date: CalendarDate?
+        if let d = cells.value(.orderDate) {
+            date = CustomerImportRow.parseDate(d)
+            if date == nil { cells.problem(.orderDate, "is not a date (YYYY-MM-DD)") }
+        } else {
+            cells.problem(.orderDate, "is required")
+        }
+        var currency = defaultCurrency
+        if let c = cells.value(.currency) {
+            if let given = Currency(c) { currency = given } else { cells.problem(.currency, "is not an ISO 4217 currency code (CNY, USD …)") }
+        }
+        let sku = cells.value(.sku).map(Normalise.name)
+        if sku == nil { cells.problem(.sku, "is required") }
+        var quantity: Int64?
+        if let q = cells.value(.quantity) {
+            quantity = Int64(q)
+            if quantity == nil || quantity == 0 || abs(quantity!) > 1_000_000 {
+                cells.problem(.quantity, "must be a whole number, not zero, at most 1,000,000 in size (negative for a return)")
+                quantity = nil
+            }
+        } else {
+            cells.problem(.quantity, "is required")
+        }
+        func money(_ field: OrderImportField) -> Int64? {
+            guard let text = cells.value(field) else { return nil }
+            let plain = text.filter { $0 != "," && $0 != "¥" && $0 != "￥" && $0 != "$" }
+            guard let minor = Money.parseMinorUnits(plain, digits: currency.minorUnitDigits), (0...Self.moneyLimit).contains(minor) else {
+                cells.problem(field, "must be an amount from 0 with at most \(currency.minorUnitDigits) decimals")
+                return nil
+            }
+            return minor
+        }
+        let unitPrice = money(.unitPrice)
+        if unitPrice == nil && cells.value(.unitPrice) == nil { cells.problem(.unitPrice, "is required") }
+        let discount = money(.discount) ?? 0
+        let unitCost = money(.unitCost)
+        if let q = quantity, let p = unitPrice, discount > abs(q) * p {
+            cells.problem(.discount, "must not exceed the line's amount (\(Money.decimalString(abs(q) * p, digits: currency.minorUnitDigits)))")
+        }
+        var onPromotion = false
+        if let p = cells.value(.onPromotion) {
+            switch Normalise.searchKey(p) {
+            case "true", "yes", "y", "1", "是", "促销": onPromotion = true
+            case "false", "no", "n", "0", "否", "": onPromotion = false
+            default: cells.problem(.onPromotion, "must be yes or no (是 / 否)")
+            }
+        }
+        let channel = cells.value(.channel).map(Normalise.name)
+        if let c = channel, c.count > 50 { cells.problem(.channel, "must be at most 50 characters") }
+        guard cells.problems.isEmpty, let orderID, let customer, let date, let sku, let quantity, let unitPrice else {
+            return .failure(ImportProblems(cells.problems))
+        }
+        return .success(OrderImportRow(row: row, orderID: orderID, customer: customer, orderDate: date, channel: channel, currency: currency,
+                                       sku: sku, quantity: quantity, unitPrice: unitPrice, discount: discount, unitCost: unitCost,
+                                       onPromotion: onPromotion))
+    }
+
+    /// The order's own fields, which every line of one order must repeat alike.
+    public func sameOrder(as other: OrderImportRow) -> OrderImportField? {
+        if customer != other.customer { return customer.isEmail ? .customerEmail : .customer }
+        if orderDate != other.orderDate { return .orderDate }
+        if currency != other.currency { return .currency }
+        if channel != other.channel { return .channel }
+        return nil
+    }
+
+    /// As `OrderInput.validated` allows: 10 billion in major units of a 2-digit currency.
+    static let moneyLimit: Int64 = 1_000_000_000_000
+}
+
+extension CustomerReference {
+    public var isEmail: Bool { if case .email = self { true } else { false } }
+}
+
+/// A field of a product file: products are matched by SKU, so re-importing a price list updates it.
+public enum ProductImportField: String, ImportField, CaseIterable, Codable {
+    case sku, name, category, listPrice, unitCost, currency
+
+    public static let synonyms: [ProductImportField: [String]] = [
+        .sku: ["sku", "productcode", "itemcode", "code", "商品编码", "产品编码", "货号", "编码"],
+        .name: ["name", "productname", "product", "商品名称", "产品名称", "名称", "商品", "产品"],
+        .category: ["category", "类别", "分类", "品类"],
+        .listPrice: ["listprice", "price", "标价", "价格", "单价", "售价"],
+        .unitCost: ["unitcost", "cost", "成本", "单位成本", "成本价"],
+        .currency: ["currency", "币种", "货币"],
+    ]
+
+    public static let required: [ProductImportField] = [.sku, .name, .listPrice, .unitCost]
+
+    public var description: String { rawValue }
+}
+
+public typealias ProductImportMapping = ImportMapping<ProductImportField>
+
+extension ProductInput {
+    /// One row of a product file.
+    public static func parse(_ values: [String], row: Int, mapping: ProductImportMapping, defaultCurrency: Currency) -> Result<ProductInput, ImportProblems> {
+        var cells = ImportCells(values, row: row, mapping: mapping)
+        if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
+        var currency = defaultCurrency
+        if let c = cells.value(.currency) {
+            if let given = Currency(c) { currency = given } else { cells.problem(.currency, "is not an ISO 4217 currency code (CNY, USD …)") }
+        }
+        func money(_ field: ProductImportField) -> Int64? {
+            guard let text = cells.value(field) else { cells.problem(field, "is required"); return nil }
+            let plain = text.filter { $0 != "," && $0 != "¥" && $0 != "￥" && $0 != "$" }
+            guard let minor = Money.parseMinorUnits(plain, digits: currency.minorUnitDigits), (0...OrderImportRow.moneyLimit).contains(minor) else {
+                cells.problem(field, "must be an amount from 0 with at most \(currency.minorUnitDigits) decimals")
+                return nil
+            }
+            return minor
+        }
+        let listPrice = money(.listPrice), unitCost = money(.unitCost)
+        guard cells.problems.isEmpty, let listPrice, let unitCost else { return .failure(ImportProblems(cells.problems)) }
+        let input = ProductInput(sku: cells.value(.sku) ?? "", name: cells.value(.name) ?? "", category: cells.value(.category),
+                                 listPrice: Money(minorUnits: listPrice, currency: currency), unitCost: Money(minorUnits: unitCost, currency: currency))
+        do {
+            return .success(try input.normalised())
+        } catch {
+            if case .invalid(let issues) = error {
+                for issue in issues {
+                    let field: ProductImportField = issue.pointer == "/sku" ? .sku : issue.pointer == "/name" ? .name : .unitCost
+                    cells.problem(field, issue.reason)
+                }
+            } else {
+                cells.problems.append(ImportProblem(row: row, column: "", value: "", reason: "\(error)"))
+            }
+            return .failure(ImportProblems(cells.problems))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import CRMCore
+import Foundation
+import SQLKit
+import Synchronization
+
+/// The counts every import reports, and how a batch's problems are recorded.
+protocol ImportTally: Sendable {
+    var rows: Int { get set }
+    var failed: Int { get set }
+    var problems: [ImportProblem] { get set }
+    var problemCount: Int { get set }
+}
+
+extension ImportTally {
+    /// Counts the rows with problems, keeps the first ones for the report and sends all of
+    /// them to the error file.
+    mutating func record(_ found: [ImportProblem], sink: (@Sendable ([ImportProblem]) throws -> Void)?) throws {
+        guard !found.isEmpty else { return }
+        failed += Set(found.map(\.row)).count
+        problemCount += found.count
+        let room = ImportRun.problemsKept - problems.count
+        if room > 0 { problems += found.prefix(room) }
+        try sink?(found)
+    }
+}
+
+/// How every import meets its database: all-or-nothing in one transaction rolled back on
+/// any bad row; or a transaction per batch, so the good rows are committed as the file is
+/// read and a process killed mid-file leaves whole batches; or, in a dry run, reads only.
+enum ImportRun {
+    static let problemsKept = 100
+
+    /// - Parameters:
+    ///   - next: the next batch of rows, empty at the end of the file.
+    ///   - process: validates and (with `write`) stores one batch, updating the state.
+    ///   - hasProblems: whether the state has recorded a bad row.
+    /// - Returns: the final state, and whether what it counts was committed.
+    static func run<State: Sendable, Batch: Sendable>(
+        _ database: any StoreDatabase, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
+        next: @escaping @Sendable () throws -> [Batch], hasProblems: @escaping @Sendable (State) -> Bool,
+        progress: (@Sendable (State) -> Void)?,
+        process: @escaping @Sendable (any SQLDatabase, [Batch], inout State, _ write: Bool) async throws -> Void
+    ) async throws -> (State, committed: Bool) {
+        if mode == .allOrNothing && !dryRun {
+            do {
+                let state = try await database.write { db in
+                    var s = initial
+                    while case let batch = try next(), !batch.isEmpty {
+                        try await process(db, batch, &s, !hasProblems(s))
+                        progress?(s)
+                    }
+                    if hasProblems(s) { throw RolledBack(state: s) }
+                    return s
+                }
+                return (state, true)
+            } catch let rolledBack as RolledBack<State> {
+                return (rolledBack.state, false)
+            }
+        }
+        var state = initial
+        while case let batch = try next(), !batch.isEmpty {
+            let before = state
+            if dryRun {
+                state = try await database.read { db in
+                    var s = before
+                    try await process(db, batch, &s, false)
+                    return s
+                }
+            } else {
+                state = try await database.write { db in
+                    var s = before
+                    try await process(db, batch, &s, true)
+                    return s
+                }
+            }
+            progress?(state)
+        }
+        return (state, !dryRun)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Multi-row inserts under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
+        guard !rows.isEmpty else { return }
+        let perStatement = max(1, 30_000 / columns.count)
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: rows[start..<min(start + perStatement, rows.count)])) { _ in }
+        }
+    }
+
+    static func auditRow(_ actor: Actor, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
+                         _ stamp: String) -> [any Encodable & Sendable] {
+        [bound(stamp), bound(actor.userID.rawValue), bound(actor.name), bound(action.rawValue), bound(entity),
+         bound(id), bound((try? JSONColumn.text(changes)) ?? "[]")]
+    }
+
+    /// `WHERE column IN (…)` over ids.
+    static func idFilter(_ column: String, _ ids: some Collection<Int64>) -> SQLQueryString {
+        var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
+        for (i, id) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: id)" }
+        return sql + ")"
+    }
+
+    static let auditColumns = ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"]
+
+    /// `column IN (…)` over many values, a slice at a time (bind limits), rows decoded by `decode`.
+    static func lookup<T: Sendable>(_ db: any SQLDatabase, _ select: String, _ column: String, _ values: [String],
+                                    _ decode: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
+        var out: [T] = []
+        let unique = Array(Set(values))
+        for start in stride(from: 0, to: unique.count, by: 500) {
+            var sql = SQLQueryString("\(unsafeRaw: select) WHERE \(unsafeRaw: column) IN (")
+            for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
+            out += try await db.rows(sql + ")", decode)
+        }
+        return out
+    }
+}
+
+/// Thrown out of an all-or-nothing import's transaction to roll it back, with what was found.
+struct RolledBack<State: Sendable>: Error { var state: State }
+
+/// A value for a bulk insert's row (nil becomes NULL).
+func bound<T: Encodable & Sendable>(_ value: T) -> any Encodable & Sendable { value }
+
+/// Keys an import remembers from batch to batch (a key seen twice in one file is an error).
+/// A reference, not a value: the import's state is copied into each batch's transaction,
+/// and a dictionary of a million keys copied per batch would cost more than the batch.
+final class KeyMemory<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let keys = Mutex<[Key: Value]>([:])
+
+    init() {}
+
+    subscript(key: Key) -> Value? {
+        get { keys.withLock { $0[key] } }
+        set { keys.withLock { $0[key] = newValue } }
+    }
+
+    /// Remembers `value` for `key` unless it is known; returns the value known before.
+    func remember(_ key: Key, _ value: Value) -> Value? {
+        keys.withLock { keys in
+            if let known = keys[key] { return known }
+            keys[key] = value
+            return nil
+        }
+    }
+}

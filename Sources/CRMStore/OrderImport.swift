@@ -1,0 +1,364 @@
+import CRMCore
+import Foundation
+import SQLKit
+import Synchronization
+
+public struct OrderImportOptions: Sendable {
+    public var mode: CustomerImportOptions.Mode
+    public var dryRun: Bool
+    /// Header → field name, over the automatic recognition (`"单号": "orderID"`, `"备注": ""`).
+    public var mapping: [String: String]
+    /// For rows whose file has no currency column, or leaves it empty.
+    public var defaultCurrency: Currency
+    /// Lines per transaction (a batch ends at an order's last line).
+    public var batchSize: Int
+
+    public init(mode: CustomerImportOptions.Mode = .validRows, dryRun: Bool = false, mapping: [String: String] = [:],
+                defaultCurrency: Currency = .cny, batchSize: Int = 20_000) {
+        self.mode = mode; self.dryRun = dryRun; self.mapping = mapping; self.defaultCurrency = defaultCurrency
+        self.batchSize = max(1, batchSize)
+    }
+}
+
+public struct OrderImportReport: Sendable, Codable, Equatable, ImportTally {
+    public var encoding: TextEncoding
+    public var dryRun: Bool
+    public var mode: CustomerImportOptions.Mode
+    public var committed: Bool
+    /// Rows (order lines) read.
+    public var rows = 0
+    public var ordersCreated = 0
+    public var ordersUpdated = 0
+    public var ordersUnchanged = 0
+    public var linesWritten = 0
+    /// Rows refused (with their problems in the error report).
+    public var failed = 0
+    /// Customers whose purchase summary was recomputed.
+    public var customersSummarised = 0
+    public var ignoredColumns: [String]
+    public var problems: [ImportProblem] = []
+    public var problemCount = 0
+    public var seconds = 0.0
+}
+
+/// Imports orders from a file of order lines: the lines of one order on consecutive rows
+/// sharing its order number, which is the order's external id, so re-running a file creates
+/// nothing twice and a changed order is replaced. Customers are found by external id or
+/// e-mail, products by SKU. Every batch recomputes the purchase summaries of the customers it
+/// touched in its own transaction, so the summaries are exact after every commit.
+public struct OrderImporter: Sendable {
+    let database: any StoreDatabase
+
+    public init(database: any StoreDatabase) { self.database = database }
+
+    public func run(_ source: CSVRowSource, options: OrderImportOptions, by actor: Actor, now: Date = Date(),
+                    problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> OrderImportReport {
+        try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: actor.userID))
+        let started = ContinuousClock.now
+        let mapping = try OrderImportMapping(headers: source.header, explicit: options.mapping)
+        if mapping.column(of: .customer) == nil && mapping.column(of: .customerEmail) == nil {
+            throw DomainError.invalid("/columns/customer", "is required: a column with the customer's external id or e-mail "
+                                      + "(its columns: \(source.header.joined(separator: ", ")))")
+        }
+        let context = Context(options: options, mapping: mapping, actor: actor, now: now, dialect: database.dialect)
+        let batches = OrderLineBatches(source: source, orderColumn: mapping.column(of: .orderID)!, size: options.batchSize)
+        let initial = State(report: OrderImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
+                                                      committed: false, ignoredColumns: mapping.ignoredHeaders))
+        let estimated = source.estimatedRows
+        let (state, committed) = try await ImportRun.run(
+            database, mode: options.mode, dryRun: options.dryRun, state: initial,
+            next: { try batches.next() }, hasProblems: { $0.report.problemCount > 0 },
+            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+            process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
+        var report = state.report
+        report.committed = committed
+        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
+        return report
+    }
+
+    struct Context: Sendable {
+        var options: OrderImportOptions
+        var mapping: OrderImportMapping
+        var actor: Actor
+        var now: Date
+        var dialect: Dialect
+    }
+
+    struct ProductRef: Sendable {
+        var id: Int64
+        var unitCost: Int64
+        var currency: Currency
+    }
+
+    struct State: Sendable {
+        var report: OrderImportReport
+        /// Order number → its first row: an order given twice, apart, is an error.
+        let seenOrders = KeyMemory<String, Int>()
+        /// Products by SKU, looked up once per import.
+        let products = KeyMemory<String, ProductRef>()
+    }
+
+    /// The rows of one order, parsed, with what the database says about it.
+    struct Group {
+        var key: String
+        var rows: [OrderImportRow]
+        var customerID: Int64 = 0
+        var lines: [OrderLine] = []
+        var first: OrderImportRow { rows[0] }
+    }
+
+    static func process(_ db: any SQLDatabase, _ batch: [(row: Int, values: [String])], _ context: Context, _ state: inout State,
+                        write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
+        state.report.rows += batch.count
+        let mapping = context.mapping
+        let orderColumn = mapping.column(of: .orderID)!
+        let parsed = batch.concurrentMap { row in
+            OrderImportRow.parse(row.values, row: row.row, mapping: mapping, defaultCurrency: context.options.defaultCurrency)
+        }
+        var problems: [ImportProblem] = []
+        /// Refuses a whole order: `culprit` gets the reason, its other lines say why they went too.
+        func refuse(_ group: Group, _ culprit: OrderImportRow, _ field: OrderImportField, _ value: String, _ reason: String) {
+            for row in group.rows {
+                if row.row == culprit.row {
+                    problems.append(ImportProblem(row: row.row, column: mapping.header(of: field), value: value, reason: reason))
+                } else {
+                    problems.append(ImportProblem(row: row.row, column: mapping.header(of: .orderID), value: group.key,
+                                                  reason: "not imported: row \(culprit.row) of the same order is refused"))
+                }
+            }
+        }
+
+        // Consecutive rows with one order number are one order.
+        var groups: [Group] = []
+        var start = 0
+        while start < batch.count {
+            let key = Self.orderKey(batch[start].values, orderColumn)
+            var end = start + 1
+            while end < batch.count && !key.isEmpty && Self.orderKey(batch[end].values, orderColumn) == key { end += 1 }
+            defer { start = end }
+            var rows: [OrderImportRow] = []
+            var bad: [ImportProblem] = []
+            for i in start..<end {
+                switch parsed[i] {
+                case .success(let row): rows.append(row)
+                case .failure(let p): bad += p.problems
+                }
+            }
+            if !bad.isEmpty {
+                problems += bad
+                let badRows = Set(bad.map(\.row))
+                for row in rows where !badRows.contains(row.row) {
+                    problems.append(ImportProblem(row: row.row, column: mapping.header(of: .orderID), value: key,
+                                                  reason: "not imported: row \(bad[0].row) of the same order is refused"))
+                }
+                if !key.isEmpty { _ = state.seenOrders.remember(key, batch[start].row) }
+                continue
+            }
+            let group = Group(key: key, rows: rows)
+            if let first = state.seenOrders.remember(key, rows[0].row) {
+                refuse(group, rows[0], .orderID, key, "order \(key) was already given at row \(first): the lines of one order must be on consecutive rows")
+                continue
+            }
+            if rows.count > 1000 {
+                refuse(group, rows[1000], .orderID, key, "an order has at most 1000 lines")
+                continue
+            }
+            if let differing = rows.dropFirst().first(where: { $0.sameOrder(as: rows[0]) != nil }), let field = differing.sameOrder(as: rows[0]) {
+                let cell = mapping.column(of: field).map { batch[differing.row - batch[0].row].values[$0] } ?? ""
+                refuse(group, differing, field, cell, "differs from row \(rows[0].row), the order's first line: an order has one \(field)")
+                continue
+            }
+            groups.append(group)
+        }
+
+        // Customers, by external id or e-mail (a merged duplicate's orders go to its survivor).
+        let externalIDs = groups.compactMap { if case .externalID(let x) = $0.first.customer { x } else { nil } }
+        let emails = groups.compactMap { if case .email(let e) = $0.first.customer { e } else { nil } }
+        struct Found: Sendable { var id: Int64; var owner: User.ID?; var key: String }
+        let select = "SELECT COALESCE(c.merged_into, c.id) AS id, (SELECT owner_id FROM customers s WHERE s.id = COALESCE(c.merged_into, c.id)) AS owner_id, "
+        var byExternalID: [String: Found] = [:]
+        for f in try await ImportRun.lookup(db, select + "c.external_id AS k FROM customers c", "c.external_id", externalIDs, {
+            Found(id: try $0.int64("id"), owner: try $0.optionalID("owner_id"), key: try $0.string("k"))
+        }) { byExternalID[f.key] = f }
+        var byEmail: [String: Found] = [:]
+        for f in try await ImportRun.lookup(db, select + "c.email AS k FROM customers c", "c.archived_at IS NULL AND c.email", emails, {
+            Found(id: try $0.int64("id"), owner: try $0.optionalID("owner_id"), key: try $0.string("k"))
+        }) where byEmail[f.key].map({ f.id < $0.id }) ?? true { byEmail[f.key] = f }
+
+        // Products by SKU, remembered for the rest of the file.
+        let unknownSKUs = Set(groups.flatMap { $0.rows.map(\.sku) }).filter { state.products[$0] == nil }
+        for (sku, ref) in try await ImportRun.lookup(db, "SELECT id, sku, unit_cost, currency FROM products", "sku", Array(unknownSKUs), {
+            (try $0.string("sku"), ProductRef(id: try $0.int64("id"), unitCost: try $0.int64("unit_cost"), currency: try $0.currency("currency")))
+        }) { state.products[sku] = ref }
+
+        var accepted: [Group] = []
+        groups: for var group in groups {
+            let first = group.first
+            let found: Found?
+            switch first.customer {
+            case .externalID(let x): found = byExternalID[x]
+            case .email(let e): found = byEmail[e]
+            }
+            guard let customer = found else {
+                switch first.customer {
+                case .externalID(let x): refuse(group, first, .customer, x, "no customer has external id \(x)")
+                case .email(let e): refuse(group, first, .customerEmail, e, "no customer has e-mail \(e)")
+                }
+                continue
+            }
+            guard AccessPolicy.allows(context.actor, .writeRecord(.order, customerOwnerID: customer.owner)) else {
+                refuse(group, first, first.customer.isEmail ? .customerEmail : .customer, customer.key,
+                       "you may not add orders for customer \(customer.id), who is not yours")
+                continue
+            }
+            group.customerID = customer.id
+            for row in group.rows {
+                guard let product = state.products[row.sku] else {
+                    refuse(group, row, .sku, row.sku, "unknown product: no product has SKU \(row.sku)")
+                    continue groups
+                }
+                if row.unitCost == nil && product.currency != row.currency {
+                    refuse(group, row, .unitCost, "", "is required: product \(row.sku) is costed in \(product.currency), the order is in \(row.currency)")
+                    continue groups
+                }
+                group.lines.append(OrderLine(productID: Product.ID(product.id), quantity: row.quantity, unitPrice: row.unitPrice,
+                                             discount: row.discount, unitCost: row.unitCost ?? product.unitCost, onPromotion: row.onPromotion))
+            }
+            accepted.append(group)
+        }
+
+        // Orders already stored under these numbers: replaced when the file says otherwise.
+        var stored: [String: Order] = [:]
+        let storedIDs = try await ImportRun.lookup(db, "SELECT id FROM orders", "external_id", accepted.map(\.key), { try $0.int64("id") })
+        for slice in stride(from: 0, to: storedIDs.count, by: 500) {
+            let sql = "SELECT * FROM orders " + ImportRun.idFilter("id", storedIDs[slice..<min(slice + 500, storedIDs.count)])
+            for order in try await OrderRepository.fetchMany(db, sql) { stored[order.externalID ?? ""] = order }
+        }
+        var creates: [Group] = []
+        var replaces: [(Order, Group)] = []
+        for group in accepted {
+            guard let old = stored[group.key] else { creates.append(group); continue }
+            let first = group.first
+            if old.customerID.rawValue == group.customerID && old.orderDate == first.orderDate && old.currency == first.currency
+                && old.channel == first.channel && old.lines == group.lines {
+                state.report.ordersUnchanged += 1
+                continue
+            }
+            // Moving an order away from a customer is writing that customer's orders too.
+            if old.customerID.rawValue != group.customerID,
+               let owner = try await db.raw("SELECT owner_id FROM customers WHERE id = \(bind: old.customerID.rawValue)").first(),
+               !AccessPolicy.allows(context.actor, .writeRecord(.order, customerOwnerID: try Row(owner).optionalID("owner_id"))) {
+                refuse(group, first, .orderID, group.key, "order \(group.key) belongs to customer \(old.customerID), whose orders you may not change")
+                continue
+            }
+            replaces.append((old, group))
+        }
+        try state.report.record(problems, sink: sink)
+        state.report.ordersCreated += creates.count
+        state.report.ordersUpdated += replaces.count
+        var touched = Set(creates.map(\.customerID))
+        for (old, group) in replaces { touched.insert(old.customerID.rawValue); touched.insert(group.customerID) }
+        state.report.customersSummarised += touched.count
+        guard write else { return }
+        try await Self.write(db, creates, replaces, touched: touched, context, &state)
+    }
+
+    static func orderKey(_ values: [String], _ column: Int) -> String {
+        column < values.count ? values[column].trimmingCharacters(in: .whitespacesAndNewlines) : ""
+    }
+
+    static func write(_ db: any SQLDatabase, _ creates: [Group], _ replaces: [(Order, Group)], touched: Set<Int64>, _ context: Context,
+                      _ state: inout State) async throws {
+        let stamp = Instant.format(context.now)
+        let storedAt = Instant.parse(stamp) ?? context.now
+        // Concurrent order writes of these customers recompute their summaries after ours (see OrderGroupCommit).
+        let customers = touched.sorted()
+        if context.dialect == .postgres {
+            for slice in stride(from: 0, to: customers.count, by: 1000) {
+                let ids = customers[slice..<min(slice + 1000, customers.count)]
+                try await db.raw("SELECT id FROM customers " + ImportRun.idFilter("id", ids) + " ORDER BY id FOR UPDATE").run()
+            }
+        }
+        let ids = try await RowIDs.next(db, table: "orders", count: creates.count, dialect: context.dialect)
+        struct Built: Sendable {
+            var order: [any Encodable & Sendable]
+            var lines: [[any Encodable & Sendable]]
+            var audit: [any Encodable & Sendable]
+        }
+        let built = Array(zip(ids, creates)).concurrentMap { (id, group) -> Built in
+            let first = group.first
+            let totals = OrderTotals(lines: group.lines)
+            let order = Order(id: Order.ID(id), customerID: Customer.ID(group.customerID), orderDate: first.orderDate, channel: first.channel,
+                              currency: first.currency, lines: group.lines, externalID: group.key, createdAt: storedAt, updatedAt: storedAt, version: 1)
+            return Built(
+                order: [bound(id), bound(group.customerID), bound(first.orderDate.description), bound(first.channel), bound(first.currency.code),
+                        bound(totals.revenue), bound(totals.cost), bound(totals.promotionRevenue), bound(group.key), bound(stamp), bound(stamp),
+                        bound(Int64(1))],
+                lines: group.lines.enumerated().map { n, l in
+                    [bound(id), bound(Int64(n + 1)), bound(l.productID.rawValue), bound(l.quantity), bound(l.unitPrice), bound(l.discount),
+                     bound(l.unitCost), bound(l.onPromotion)]
+                },
+                audit: ImportRun.auditRow(context.actor, .create, OrderRepository.entity, "\(id)", FieldChange.created(order), stamp))
+        }
+        try await ImportRun.insertRows(db, "orders", ["id", "customer_id", "order_date", "channel", "currency", "revenue", "cost",
+                                                      "promotion_revenue", "external_id", "created_at", "updated_at", "version"], built.map(\.order))
+        let lineRows = built.flatMap(\.lines)
+        try await ImportRun.insertRows(db, "order_lines", ["order_id", "line_no", "product_id", "quantity", "unit_price", "discount", "unit_cost",
+                                                           "on_promotion"], lineRows)
+        var audit = built.map(\.audit)
+        state.report.linesWritten += lineRows.count
+        for (old, group) in replaces {
+            let first = group.first
+            let totals = OrderTotals(lines: group.lines)
+            try await db.raw("""
+                UPDATE orders SET customer_id = \(bind: group.customerID), order_date = \(bind: first.orderDate.description),
+                    channel = \(bind: first.channel), currency = \(bind: first.currency.code), revenue = \(bind: totals.revenue),
+                    cost = \(bind: totals.cost), promotion_revenue = \(bind: totals.promotionRevenue), updated_at = \(bind: stamp),
+                    version = version + 1
+                WHERE id = \(bind: old.id.rawValue)
+                """).run()
+            try await db.raw("DELETE FROM order_lines WHERE order_id = \(bind: old.id.rawValue)").run()
+            try await OrderRepository.insertLines(db, old.id, group.lines)
+            state.report.linesWritten += group.lines.count
+            var new = old
+            new.customerID = Customer.ID(group.customerID); new.orderDate = first.orderDate; new.channel = first.channel
+            new.currency = first.currency; new.lines = group.lines
+            audit.append(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp))
+        }
+        try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
+        try await PurchaseSummaries.recompute(db, customers.map { Customer.ID($0) })
+    }
+}
+
+/// Batches of about `size` rows that end at an order's last line: the rest of an order cut
+/// by the batch boundary is carried to the next batch, so every order is written whole.
+final class OrderLineBatches: Sendable {
+    let source: CSVRowSource
+    let orderColumn: Int
+    let size: Int
+    private let carried = Mutex<[(row: Int, values: [String])]>([])
+
+    init(source: CSVRowSource, orderColumn: Int, size: Int) {
+        self.source = source; self.orderColumn = orderColumn; self.size = size
+    }
+
+    func next() throws -> [(row: Int, values: [String])] {
+        try carried.withLock { carried in
+            var rows = carried
+            carried = []
+            while true {
+                let fresh = try source.next(rows.count < size ? size - rows.count : size)
+                if fresh.isEmpty { return rows }
+                rows += fresh
+                let last = OrderImporter.orderKey(rows[rows.count - 1].values, orderColumn)
+                var cut = rows.count
+                while cut > 0 && !last.isEmpty && OrderImporter.orderKey(rows[cut - 1].values, orderColumn) == last { cut -= 1 }
+                // One order longer than the batch: read on until it ends.
+                if cut == 0 { continue }
+                carried = Array(rows[cut...])
+                return Array(rows[..<cut])
+            }
+        }
+    }
+}
