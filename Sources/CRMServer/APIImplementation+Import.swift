@@ -21,10 +21,7 @@ extension APIImplementation {
             }
             mapping = saved
         }
-        for pair in q.map ?? [] {
-            guard let eq = pair.firstIndex(of: "=") else { throw DomainError.invalid("/query/map", "\(pair) is not header=field") }
-            mapping[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
-        }
+        mapping.merge(try Self.mapping(q.map), uniquingKeysWith: { _, new in new })
         if let name = q.saveProfile { try await store.importProfiles.save(name, mapping: mapping, by: actor) }
         if let days = q.followUpDays, !(0...365).contains(days) { throw DomainError.invalid("/query/followUpDays", "must be 0 to 365") }
         let options = CustomerImportOptions(
@@ -36,11 +33,61 @@ extension APIImplementation {
             ownerID: q.ownerID.map(User.ID.init),
             followUp: q.followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: q.followUpDays ?? 3) })
         guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
+        let path = try await Self.receive(body)
+        let encoding = q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto
+        let job = try await imports.start(upload: path, encoding: encoding, options: options, by: actor)
+        return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+    }
+
+    func startOrderImport(_ input: Operations.StartOrderImport.Input) async throws -> Operations.StartOrderImport.Output {
+        let actor = try actor()
+        try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: actor.userID))
+        let q = input.query
+        let options = OrderImportOptions(mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+                                         mapping: try Self.mapping(q.map), defaultCurrency: try Self.currency(q.currency))
+        guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
+        let path = try await Self.receive(body)
+        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
+                                          options: options, by: actor)
+        return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+    }
+
+    func startProductImport(_ input: Operations.StartProductImport.Input) async throws -> Operations.StartProductImport.Output {
+        let actor = try actor()
+        try AccessPolicy.require(actor, .writeProducts)
+        let q = input.query
+        let mapping = try Self.mapping(q.map)
+        let currency = try Self.currency(q.currency)
+        guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
+        let path = try await Self.receive(body)
+        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
+                                          mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+                                          mapping: mapping, currency: currency, by: actor)
+        return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+    }
+
+    /// `header=field` pairs from the query.
+    static func mapping(_ pairs: [String]?) throws -> [String: String] {
+        var mapping: [String: String] = [:]
+        for pair in pairs ?? [] {
+            guard let eq = pair.firstIndex(of: "=") else { throw DomainError.invalid("/query/map", "\(pair) is not header=field") }
+            mapping[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        return mapping
+    }
+
+    static func currency(_ code: String?) throws -> Currency {
+        guard let code else { return .cny }
+        guard let currency = Currency(code) else { throw DomainError.invalid("/query/currency", "is not an ISO 4217 code (CNY, USD …)") }
+        return currency
+    }
+
+    /// The uploaded file, streamed to a temporary file: memory stays flat whatever its size.
+    static func receive(_ body: HTTPBody) async throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("crm-upload-\(UUID().uuidString).csv").path
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw ProblemDetails.internalError
         }
-        // Streamed to disk: memory stays flat whatever the file's size.
         var size = 0
         do {
             for try await chunk in body {
@@ -54,9 +101,7 @@ extension APIImplementation {
             try? FileManager.default.removeItem(atPath: path)
             throw error
         }
-        let encoding = q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto
-        let job = try await imports.start(upload: path, encoding: encoding, options: options, by: actor)
-        return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+        return path
     }
 
     func getImportJob(_ input: Operations.GetImportJob.Input) async throws -> Operations.GetImportJob.Output {
@@ -70,17 +115,22 @@ extension APIImplementation {
     }
 
     struct JobJSON: Encodable {
-        var id: Int64
-        var status: String
-        var rowsRead: Int
-        var estimatedRows: Int
-        var startedAt: Date
-        var report: CustomerImportReport?
-        var error: String?
+        let job: ImportJobs.Job
 
-        init(_ job: ImportJobs.Job) {
-            id = job.id; status = job.status.rawValue; rowsRead = job.rowsRead; estimatedRows = job.estimatedRows
-            startedAt = job.startedAt; report = job.report; error = job.error
+        init(_ job: ImportJobs.Job) { self.job = job }
+
+        enum Keys: String, CodingKey { case id, kind, status, rowsRead, estimatedRows, startedAt, report, error }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(job.id, forKey: .id)
+            try c.encode(job.kind, forKey: .kind)
+            try c.encode(job.status, forKey: .status)
+            try c.encode(job.rowsRead, forKey: .rowsRead)
+            try c.encode(job.estimatedRows, forKey: .estimatedRows)
+            try c.encode(job.startedAt, forKey: .startedAt)
+            if let report = job.report { try c.encode(report, forKey: .report) }
+            try c.encodeIfPresent(job.error, forKey: .error)
         }
     }
 

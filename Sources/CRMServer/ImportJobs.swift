@@ -12,14 +12,21 @@ public final class ImportJobs: Sendable {
         case running, finished, failed
     }
 
+    /// What a job imports.
+    public enum Kind: String, Sendable, Codable {
+        case customers, products, orders
+    }
+
     public struct Job: Sendable {
         public var id: Int64
+        public var kind: Kind
         public var startedBy: User.ID
         public var status: Status
         public var rowsRead: Int
         public var estimatedRows: Int
         public var startedAt: Date
-        public var report: CustomerImportReport?
+        /// The import's report (`CustomerImportReport`, `OrderImportReport` or `ProductImportReport`).
+        public var report: (any Encodable & Sendable)?
         public var error: String?
         var errorFile: String
     }
@@ -33,10 +40,14 @@ public final class ImportJobs: Sendable {
         self.logger = logger
     }
 
-    /// Checks the file's header and the mapping at once (so a file that cannot be imported at
-    /// all is refused with 400), then imports in the background.
-    public func start(upload path: String, encoding: TextEncoding, options: CustomerImportOptions, by actor: Actor) async throws -> Job {
-        try AccessPolicy.require(actor, .createCustomer)
+    /// The importer a job runs: the file, where refused rows go, progress (rows read).
+    public typealias Run = @Sendable (CSVRowSource, _ problems: @escaping @Sendable ([ImportProblem]) throws -> Void,
+                                      _ progress: @escaping @Sendable (Int) -> Void) async throws -> any Encodable & Sendable
+
+    /// Checks the file's header and the mapping at once (`checkHeader`, so a file that cannot
+    /// be imported at all is refused with 400), then imports in the background.
+    public func start(_ kind: Kind, upload path: String, encoding: TextEncoding, by actor: Actor,
+                      checkHeader: ([String]) async throws -> Void, run: @escaping Run) async throws -> Job {
         let source: CSVRowSource
         do {
             source = try CSVRowSource(path: path, encoding: encoding)
@@ -45,7 +56,7 @@ public final class ImportJobs: Sendable {
             throw ProblemDetails.malformed(error.description, pointer: "/body")
         }
         do {
-            _ = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: try await store.customFields.list())
+            try await checkHeader(source.header)
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             throw error
@@ -53,7 +64,7 @@ public final class ImportJobs: Sendable {
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("crm-import-errors-\(UUID().uuidString).csv").path
         let problems = try ImportProblemFile(path: errorFile)
         let job = state.withLock { state -> Job in
-            let job = Job(id: state.next, startedBy: actor.userID, status: .running, rowsRead: 0, estimatedRows: source.estimatedRows,
+            let job = Job(id: state.next, kind: kind, startedBy: actor.userID, status: .running, rowsRead: 0, estimatedRows: source.estimatedRows,
                           startedAt: Date(), errorFile: errorFile)
             state.jobs[job.id] = job
             state.next += 1
@@ -66,16 +77,55 @@ public final class ImportJobs: Sendable {
                 try? FileManager.default.removeItem(atPath: path)
             }
             do {
-                let report = try await store.customerImport.run(
-                    source, options: options, by: actor, problems: { problems.write($0) },
-                    progress: { [weak self] done, _ in self?.update(id) { $0.rowsRead = done } })
-                update(id) { $0.status = .finished; $0.report = report; $0.rowsRead = report.rows }
+                let report = try await run(source, { problems.write($0) }, { [weak self] done in self?.update(id) { $0.rowsRead = done } })
+                update(id) { $0.status = .finished; $0.report = report }
             } catch {
                 logger.error("import failed", metadata: ["job": "\(id)", "error": "\(error)"])
                 update(id) { $0.status = .failed; $0.error = Self.describe(error) }
             }
         }
         return job
+    }
+
+    /// A customer import.
+    public func start(upload path: String, encoding: TextEncoding, options: CustomerImportOptions, by actor: Actor) async throws -> Job {
+        try AccessPolicy.require(actor, .createCustomer)
+        let store = store
+        return try await start(.customers, upload: path, encoding: encoding, by: actor, checkHeader: { header in
+            _ = try CustomerImportMapping(headers: header, explicit: options.mapping, customFields: try await store.customFields.list())
+        }, run: { source, problems, progress in
+            let report = try await store.customerImport.run(source, options: options, by: actor, problems: problems, progress: { done, _ in progress(done) })
+            progress(report.rows)
+            return report
+        })
+    }
+
+    /// An order-lines import.
+    public func start(upload path: String, encoding: TextEncoding, options: OrderImportOptions, by actor: Actor) async throws -> Job {
+        try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: actor.userID))
+        let store = store
+        return try await start(.orders, upload: path, encoding: encoding, by: actor, checkHeader: { header in
+            _ = try OrderImportMapping(headers: header, explicit: options.mapping)
+        }, run: { source, problems, progress in
+            let report = try await store.orderImport.run(source, options: options, by: actor, problems: problems, progress: { done, _ in progress(done) })
+            progress(report.rows)
+            return report
+        })
+    }
+
+    /// A product (price list) import.
+    public func start(upload path: String, encoding: TextEncoding, mode: CustomerImportOptions.Mode, dryRun: Bool, mapping: [String: String],
+                      currency: Currency, by actor: Actor) async throws -> Job {
+        try AccessPolicy.require(actor, .writeProducts)
+        let store = store
+        return try await start(.products, upload: path, encoding: encoding, by: actor, checkHeader: { header in
+            _ = try ProductImportMapping(headers: header, explicit: mapping)
+        }, run: { source, problems, progress in
+            let report = try await store.productImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, defaultCurrency: currency,
+                                                           by: actor, problems: problems, progress: { done, _ in progress(done) })
+            progress(report.rows)
+            return report
+        })
     }
 
     /// The job, if `actor` started it or may read every import (managers and admins).

@@ -27,9 +27,10 @@ public struct OrderImportReport: Sendable, Codable, Equatable, ImportTally {
     public var committed: Bool
     /// Rows (order lines) read.
     public var rows = 0
-    public var ordersCreated = 0
-    public var ordersUpdated = 0
-    public var ordersUnchanged = 0
+    /// Orders created, replaced (their lines or fields changed) and found as they are.
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
     public var linesWritten = 0
     /// Rows refused (with their problems in the error report).
     public var failed = 0
@@ -242,7 +243,7 @@ public struct OrderImporter: Sendable {
             let first = group.first
             if old.customerID.rawValue == group.customerID && old.orderDate == first.orderDate && old.currency == first.currency
                 && old.channel == first.channel && old.lines == group.lines {
-                state.report.ordersUnchanged += 1
+                state.report.unchanged += 1
                 continue
             }
             // Moving an order away from a customer is writing that customer's orders too.
@@ -255,8 +256,8 @@ public struct OrderImporter: Sendable {
             replaces.append((old, group))
         }
         try state.report.record(problems, sink: sink)
-        state.report.ordersCreated += creates.count
-        state.report.ordersUpdated += replaces.count
+        state.report.created += creates.count
+        state.report.updated += replaces.count
         var touched = Set(creates.map(\.customerID))
         for (old, group) in replaces { touched.insert(old.customerID.rawValue); touched.insert(group.customerID) }
         state.report.customersSummarised += touched.count

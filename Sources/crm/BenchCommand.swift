@@ -56,7 +56,7 @@ struct AnalyticsBench: AsyncParsableCommand {
 struct ImportBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import --customers from a CSV (written first if missing), export them, scan for duplicates.",
+        abstract: "Import --customers and --order-lines from CSV (written first if missing), export, scan for duplicates.",
         discussion: """
             Imports into --database (default: a fresh SQLite file, deleted first) with duplicate \
             checking on (rows matched by external id, e-mail and phone), imports the same file a \
@@ -70,6 +70,9 @@ struct ImportBench: AsyncParsableCommand {
     @Option(help: "The database (a SQLite path or postgres:// URL); a SQLite file is deleted first.")
     var database = "/tmp/crm-bench-import.sqlite"
     @Flag(help: "Skip the second, idempotent import.") var once = false
+    @Option(help: "Order lines to import after the customers (0 skips it).") var orderLines = 10_000_000
+    @Option(help: "The order-lines CSV.") var ordersFile = "/tmp/crm-bench-order-lines.csv"
+    @Flag(help: "Skip the customers, export and duplicate scan (the database must hold the bench customers).") var ordersOnly = false
 
     func run() async throws {
         if !FileManager.default.fileExists(atPath: file) {
@@ -77,8 +80,13 @@ struct ImportBench: AsyncParsableCommand {
             try Self.writeCustomers(path: file, count: customers)
             print("wrote \(file) (\(customers) rows) in \(ContinuousClock.now - clock)")
         }
+        if orderLines > 0 && !FileManager.default.fileExists(atPath: ordersFile) {
+            let clock = ContinuousClock.now
+            try Self.writeOrderLines(path: ordersFile, lines: orderLines, customers: customers)
+            print("wrote \(ordersFile) (\(orderLines) lines) in \(ContinuousClock.now - clock)")
+        }
         let location = DatabaseLocation(database)
-        if case .sqlite(let path) = location {
+        if case .sqlite(let path) = location, !ordersOnly {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         var logger = Logger(label: "bench")
@@ -91,13 +99,29 @@ struct ImportBench: AsyncParsableCommand {
             }
             guard let admin else { return }
             let actor = Actor(userID: admin.id, name: admin.displayName, role: admin.role)
+            if orderLines > 0 {
+                let products = file + ".products.csv"
+                try Self.writeProducts(path: products)
+                let p = try await store.productImport.run(try CSVRowSource(path: products), by: actor)
+                Self.figure("products s", p.seconds, "created \(p.created), unchanged \(p.unchanged)")
+            }
             let options = CustomerImportOptions(matchOn: [.externalID, .email, .phone], batchSize: 5_000)
-            for pass in once ? [1] : [1, 2] {
+            for pass in ordersOnly ? [] : once ? [1] : [1, 2] {
                 let report = try await store.customerImport.run(try CSVRowSource(path: file), options: options, by: actor)
                 Self.figure("import \(pass == 1 ? "" : "again ")s", report.seconds,
                             "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed), "
                             + "organisations \(report.organisationsCreated), contacts \(report.contactsCreated)")
             }
+            if orderLines > 0 {
+                let report = try await store.orderImport.run(try CSVRowSource(path: ordersFile), options: OrderImportOptions(), by: actor)
+                Self.figure("order import s", report.seconds,
+                            "\(report.rows) lines, orders created \(report.created), unchanged \(report.unchanged), "
+                            + "refused rows \(report.failed), summaries \(report.customersSummarised)")
+                let clock = ContinuousClock.now
+                let wrong = try await store.summaries.verify()
+                Self.figure("summary check s", Self.seconds(ContinuousClock.now - clock), "\(wrong.count) customers' summaries differ from their orders")
+            }
+            if ordersOnly { return }
             let out = file + ".export.csv"
             FileManager.default.createFile(atPath: out, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
@@ -148,6 +172,51 @@ struct ImportBench: AsyncParsableCommand {
             let gender = ["女", "男", ""][next() % 3]
             let birthday = next() % 3 == 0 ? String(format: "%04d-%02d-%02d", 1960 + next() % 45, 1 + next() % 12, 1 + next() % 28) : ""
             text += "EXT\(i),\(name),user\(i)@example.com,139\(String(format: "%08d", i)),\(company),\(title),\(tags),import,\(gender),\(birthday)\n"
+            if text.utf8.count > 1 << 20 {
+                handle.write(Data(text.utf8))
+                text = ""
+            }
+        }
+        handle.write(Data(text.utf8))
+    }
+
+    /// 1,000 products in 20 categories, priced 5–500 yuan, costing 40–80% of the price.
+    static func writeProducts(path: String) throws {
+        var text = "sku,name,category,list_price,unit_cost\n"
+        for i in 1...1_000 {
+            let price = 500 + (i * 7919) % 49_500
+            text += "P\(i),商品\(i),类别\(i % 20),\(Money.decimalString(Int64(price), digits: 2)),\(Money.decimalString(Int64(price * (40 + i % 41) / 100), digits: 2))\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw ValidationError("cannot write \(path)") }
+    }
+
+    /// `lines` order lines in date order over three years, 1–5 lines per order, customers
+    /// drawn at random from EXT1…EXTcustomers (as a shop's order export is); reproducible.
+    static func writeOrderLines(path: String, lines: Int, customers: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        defer { try? handle.close() }
+        var rng = UInt64(7)
+        func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(truncatingIfNeeded: rng >> 33) }
+        let start = CalendarDate("2023-01-01")!.daysSinceEpoch
+        let days = 3 * 365
+        var text = "order_id,customer,order_date,sku,quantity,unit_price,discount,promotion,channel\n"
+        var written = 0, order = 0
+        while written < lines {
+            order += 1
+            let date = CalendarDate(daysSinceEpoch: start + order * days / max(1, lines / 3)).description
+            let customer = 1 + next() % max(1, customers)
+            let channel = ["store", "online", "phone"][next() % 3]
+            for _ in 0..<min(1 + next() % 5, lines - written) {
+                let sku = 1 + next() % 1_000
+                let price = 500 + (sku * 7919) % 49_500
+                let promoted = next() % 5 == 0
+                let discount = promoted ? price / 10 : 0
+                text += "O\(order),EXT\(customer),\(date),P\(sku),\(1 + next() % 3),\(Money.decimalString(Int64(price), digits: 2)),"
+                    + "\(Money.decimalString(Int64(discount), digits: 2)),\(promoted ? "yes" : "no"),\(channel)\n"
+                written += 1
+            }
             if text.utf8.count > 1 << 20 {
                 handle.write(Data(text.utf8))
                 text = ""

@@ -111,7 +111,7 @@ struct ImportOrders: AsyncParsableCommand {
             }, problemCount: \.problemCount)
         }
         print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
-                           counts: "orders created \(report.ordersCreated), replaced \(report.ordersUpdated), unchanged \(report.ordersUnchanged), "
+                           counts: "orders created \(report.created), replaced \(report.updated), unchanged \(report.unchanged), "
                                + "lines written \(report.linesWritten), rows refused \(report.failed), summaries recomputed \(report.customersSummarised)",
                            ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
         if report.problemCount > 0 { throw ExitCode(2) }

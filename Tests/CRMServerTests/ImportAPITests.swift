@@ -23,6 +23,35 @@ struct ImportAPITests {
     }
 
     @Test(arguments: TestBackend.available)
+    func productsThenOrdersImportAsJobs(backend: TestBackend) async throws {
+        try await withAPI(backend) { api, store, users in
+            var customer = makeCustomerInput("王五")
+            customer.externalID = "C-5"
+            let c = try await store.customers.create(customer, by: users.admin)
+            let products = "sku,name,list_price,unit_cost\nT-1,茶,10,4\n"
+            let refused = try await api.call(.post, "/imports/products", as: "sales", json: products, headers: ["Content-Type": "text/csv"])
+            #expect(refused.status == 403, "salespeople do not change the catalogue")
+            let p = try await api.call(.post, "/imports/products", as: "manager", json: products, headers: ["Content-Type": "text/csv"])
+            let productJob = try await Self.finished(api, try #require(p.id), as: "manager")
+            #expect(productJob.object["kind"] as? String == "products")
+            #expect((productJob.object["report"] as? [String: Any])?["created"] as? Int == 1)
+
+            let noDate = try await api.call(.post, "/imports/orders", as: "admin", json: "order_id,customer,sku,quantity,unit_price\nA,C-5,T-1,1,10\n",
+                                            headers: ["Content-Type": "text/csv"])
+            #expect(noDate.status == 400 && noDate.text.contains("/columns/orderDate"))
+            let orders = "订单号,客户编号,日期,商品编码,数量,单价\nA,C-5,2026-02-01,T-1,2,10\nA,C-5,2026-02-01,T-1,1,9.5\nB,C-5,2026-02-03,T-9,1,1\n"
+            let started = try await api.call(.post, "/imports/orders?currency=CNY", as: "admin", json: orders, headers: ["Content-Type": "text/csv"])
+            #expect(started.status == 202 && started.object["kind"] as? String == "orders")
+            let job = try await Self.finished(api, try #require(started.id), as: "admin")
+            let report = try #require(job.object["report"] as? [String: Any])
+            #expect(report["created"] as? Int == 1 && report["linesWritten"] as? Int == 2 && report["failed"] as? Int == 1)
+            let errors = try await api.get("/imports/\(try #require(started.id))/errors", as: "admin")
+            #expect(errors.text.contains("4,商品编码,T-9,unknown product: no product has SKU T-9"))
+            #expect(try await store.summaries.summaries(of: c.id).first?.revenue == 2_950)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
     func importJobReportsProgressResultAndEveryBadRow(backend: TestBackend) async throws {
         try await withAPI(backend) { api, store, users in
             let csv = "姓名,手机,邮箱\n张三,13800001111,zhang@example.com\n李四,13800002222,not-an-email\n"

@@ -38,7 +38,7 @@ struct OrderImportTests {
             let (a, b, p1, p2) = try await Self.seed(store, users)
             let report = try await store.orderImport.run(try Self.source(Self.lines), options: OrderImportOptions(batchSize: 2), by: users.admin)
             #expect(report.committed && report.rows == 4 && report.failed == 0 && report.problems.isEmpty)
-            #expect(report.ordersCreated == 3 && report.linesWritten == 4 && report.ignoredColumns.isEmpty)
+            #expect(report.created == 3 && report.linesWritten == 4 && report.ignoredColumns.isEmpty)
 
             let ofA = try await store.orders.list(.init(customerID: a.id)).items.sorted { $0.orderDate < $1.orderDate }
             #expect(ofA.map(\.externalID) == ["O-1", "O-3"])
@@ -59,14 +59,14 @@ struct OrderImportTests {
             #expect(audited.map(\.action) == [.create] && audited.first?.changes == FieldChange.diff(nil as Order?, first))
 
             let again = try await store.orderImport.run(try Self.source(Self.lines), options: OrderImportOptions(), by: users.admin)
-            #expect(again.ordersCreated == 0 && again.ordersUpdated == 0 && again.ordersUnchanged == 3 && again.linesWritten == 0)
+            #expect(again.created == 0 && again.updated == 0 && again.unchanged == 3 && again.linesWritten == 0)
             #expect(try await Self.count(store, "orders") == 3)
             #expect(try await Self.count(store, "order_lines") == 4)
 
             // A changed line replaces that order, and the summary follows.
             let changed = Self.lines.replacingOccurrences(of: "O-3,C-1,,2026-04-10,SKU-1,-1", with: "O-3,C-2,,2026-04-10,SKU-1,-1")
             let third = try await store.orderImport.run(try Self.source(changed), options: OrderImportOptions(), by: users.admin)
-            #expect(third.ordersUpdated == 1 && third.ordersUnchanged == 2 && third.customersSummarised == 2)
+            #expect(third.updated == 1 && third.unchanged == 2 && third.customersSummarised == 2)
             #expect(try await store.orders.list(.init(customerID: b.id)).items.count == 2)
             #expect(try await store.summaries.summaries(of: a.id).first?.orderCount == 1)
             #expect(try await store.summaries.verify().isEmpty)
@@ -93,7 +93,7 @@ struct OrderImportTests {
             let collected = Collected()
             let report = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.admin,
                                                          problems: collected.sink)
-            #expect(report.committed && report.ordersCreated == 1 && report.failed == 8)
+            #expect(report.committed && report.created == 1 && report.failed == 8)
             let byRow = Dictionary(grouping: collected.all, by: \.row)
             #expect(byRow[3] == [ImportProblem(row: 3, column: "sku", value: "NOPE", reason: "unknown product: no product has SKU NOPE")])
             #expect(byRow[4] == [ImportProblem(row: 4, column: "order_id", value: "O-2", reason: "not imported: row 3 of the same order is refused")])
@@ -117,9 +117,9 @@ struct OrderImportTests {
             let bad = Self.lines + "O-9,C-1,2026-03-01,SKU-404,1,100,,,,,\n"
             let whole = try await store.orderImport.run(try Self.source(bad), options: OrderImportOptions(mode: .allOrNothing, batchSize: 2),
                                                         by: users.admin)
-            #expect(!whole.committed && whole.failed == 1 && whole.ordersCreated == 3)
+            #expect(!whole.committed && whole.failed == 1 && whole.created == 3)
             let dry = try await store.orderImport.run(try Self.source(Self.lines), options: OrderImportOptions(dryRun: true), by: users.admin)
-            #expect(!dry.committed && dry.ordersCreated == 3 && dry.failed == 0)
+            #expect(!dry.committed && dry.created == 3 && dry.failed == 0)
             for table in ["orders", "order_lines", "purchase_summaries", "purchase_months"] {
                 #expect(try await Self.count(store, table) == 0, "\(table) is untouched")
             }
@@ -138,7 +138,7 @@ struct OrderImportTests {
             _ = try await store.products.create(makeProductInput("SKU-1"), by: users.admin)
             let file = "order_id,customer,order_date,sku,quantity,unit_price\nA,MINE,2026-01-01,SKU-1,1,1\nB,THEIRS,2026-01-01,SKU-1,1,1\n"
             let report = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.sales)
-            #expect(report.ordersCreated == 1 && report.failed == 1)
+            #expect(report.created == 1 && report.failed == 1)
             #expect(report.problems.first?.reason.contains("not yours") == true)
             await #expect(throws: DomainError.self) {
                 _ = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.marketing)
