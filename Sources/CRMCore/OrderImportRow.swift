@@ -196,3 +196,111 @@ extension ProductInput {
         }
     }
 }
+
+/// A field of an interactions file (跟进记录 from another CRM or a call-centre system).
+public enum InteractionImportField: String, ImportField, CaseIterable, Codable {
+    case customer, customerEmail, kind, direction, occurredAt, subject, notes, outcome, user
+
+    public static let synonyms: [InteractionImportField: [String]] = [
+        .customer: ["customer", "customerid", "customerexternalid", "客户编号", "客户", "客户号"],
+        .customerEmail: ["customeremail", "email", "邮箱", "客户邮箱"],
+        .kind: ["kind", "type", "activity", "类型", "方式", "跟进方式"],
+        .direction: ["direction", "方向", "呼叫方向"],
+        .occurredAt: ["occurredat", "date", "time", "datetime", "when", "日期", "时间", "跟进时间"],
+        .subject: ["subject", "title", "主题", "标题"],
+        .notes: ["notes", "note", "content", "description", "内容", "备注", "跟进内容"],
+        .outcome: ["outcome", "result", "结果", "跟进结果"],
+        .user: ["user", "by", "owner", "agent", "跟进人", "负责人", "坐席"],
+    ]
+
+    public static let required: [InteractionImportField] = [.kind, .occurredAt]
+
+    public var description: String { rawValue }
+}
+
+public typealias InteractionImportMapping = ImportMapping<InteractionImportField>
+
+/// One row of an interactions file. The time is read in `timeZone` unless it carries an
+/// offset; a date alone means the start of that day there.
+public struct InteractionImportRow: Sendable, Equatable {
+    public var row: Int
+    public var customer: CustomerReference
+    public var kind: Interaction.Kind
+    public var direction: Interaction.Direction
+    public var occurredAt: Date
+    public var subject: String?
+    public var notes: String?
+    public var outcome: String?
+    public var username: String?
+
+    public static func parse(_ values: [String], row: Int, mapping: InteractionImportMapping, timeZone: TimeZone, now: Date) -> Result<InteractionImportRow, ImportProblems> {
+        var cells = ImportCells(values, row: row, mapping: mapping)
+        if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
+        var customer: CustomerReference?
+        if let x = cells.value(.customer) {
+            customer = .externalID(Normalise.name(x))
+        } else if let e = cells.value(.customerEmail) {
+            if let email = Normalise.email(e) { customer = .email(email) } else { cells.problem(.customerEmail, "is not an e-mail address") }
+        } else {
+            cells.problem(mapping.column(of: .customer) != nil || mapping.column(of: .customerEmail) == nil ? .customer : .customerEmail,
+                          "is required: the customer's external id or e-mail")
+        }
+        var kind: Interaction.Kind?
+        if let k = cells.value(.kind) {
+            kind = Interaction.Kind(rawValue: k.lowercased()) ?? Self.chineseKinds[k]
+            if kind == nil { cells.problem(.kind, "must be one of \(Interaction.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (电话 / 拜访 / 会议 / 邮件 / 短信 / 信件 / 备注)") }
+        } else {
+            cells.problem(.kind, "is required")
+        }
+        var direction: Interaction.Direction = kind == .note ? .internal : .outbound
+        if let d = cells.value(.direction) {
+            if let given = Interaction.Direction(rawValue: d.lowercased()) ?? Self.chineseDirections[d] { direction = given } else {
+                cells.problem(.direction, "must be inbound, outbound or internal (呼入 / 呼出 / 内部)")
+            }
+        }
+        var occurredAt: Date?
+        if let t = cells.value(.occurredAt) {
+            occurredAt = Self.parseTime(t, in: timeZone)
+            if occurredAt == nil {
+                cells.problem(.occurredAt, "is not a date or time (YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+            } else if occurredAt! > now.addingTimeInterval(86_400) {
+                cells.problem(.occurredAt, "is more than a day in the future")
+            }
+        } else {
+            cells.problem(.occurredAt, "is required")
+        }
+        let subject = cells.value(.subject).map(Normalise.name)
+        if let s = subject, s.count > 300 { cells.problem(.subject, "must be at most 300 characters") }
+        let notes = cells.value(.notes)
+        if let n = notes, n.count > 20_000 { cells.problem(.notes, "must be at most 20,000 characters") }
+        guard cells.problems.isEmpty, let customer, let kind, let occurredAt else { return .failure(ImportProblems(cells.problems)) }
+        return .success(InteractionImportRow(row: row, customer: customer, kind: kind, direction: direction, occurredAt: occurredAt,
+                                             subject: subject, notes: notes, outcome: cells.value(.outcome), username: cells.value(.user)))
+    }
+
+    static let chineseKinds: [String: Interaction.Kind] = [
+        "电话": .call, "通话": .call, "拜访": .visit, "上门": .visit, "会议": .meeting, "见面": .meeting, "邮件": .email,
+        "短信": .sms, "信件": .letter, "备注": .note, "笔记": .note,
+    ]
+    static let chineseDirections: [String: Interaction.Direction] = [
+        "呼入": .inbound, "来电": .inbound, "来访": .inbound, "呼出": .outbound, "去电": .outbound, "内部": .internal,
+    ]
+
+    /// `2026-03-01`, `2026/3/1 14:30`, `2026-03-01T14:30:00`, or ISO 8601 with an offset.
+    public static func parseTime(_ text: String, in zone: TimeZone) -> Date? {
+        if let instant = Instant.parse(text) { return instant }
+        if let withOffset = try? Date(text, strategy: .iso8601) { return withOffset }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" }).map(String.init)
+        guard (1...2).contains(parts.count), let day = CustomerImportRow.parseDate(parts[0]) else { return nil }
+        var hour = 0, minute = 0, second = 0
+        if parts.count == 2 {
+            let hms = parts[1].split(separator: ":").map { Int($0) }
+            guard (2...3).contains(hms.count), hms.allSatisfy({ $0 != nil }) else { return nil }
+            hour = hms[0]!; minute = hms[1]!; second = hms.count == 3 ? hms[2]! : 0
+            guard (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second) else { return nil }
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: hour, minute: minute, second: second))
+    }
+}

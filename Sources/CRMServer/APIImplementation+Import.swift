@@ -66,6 +66,22 @@ extension APIImplementation {
         return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
     }
 
+    func startInteractionImport(_ input: Operations.StartInteractionImport.Input) async throws -> Operations.StartInteractionImport.Output {
+        let actor = try actor()
+        let q = input.query
+        let mapping = try Self.mapping(q.map)
+        let zone = try q.timeZone.map { name in
+            guard let zone = TimeZone(identifier: name) else { throw DomainError.invalid("/query/timeZone", "no time zone is called \(name)") }
+            return zone
+        } ?? TimeZone(identifier: "Asia/Shanghai")!
+        guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
+        let path = try await Self.receive(body)
+        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
+                                          mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+                                          mapping: mapping, timeZone: zone, by: actor)
+        return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+    }
+
     /// `header=field` pairs from the query.
     static func mapping(_ pairs: [String]?) throws -> [String: String] {
         var mapping: [String: String] = [:]

@@ -14,7 +14,7 @@ public final class ImportJobs: Sendable {
 
     /// What a job imports.
     public enum Kind: String, Sendable, Codable {
-        case customers, products, orders
+        case customers, products, orders, interactions
     }
 
     public struct Job: Sendable {
@@ -108,6 +108,20 @@ public final class ImportJobs: Sendable {
             _ = try OrderImportMapping(headers: header, explicit: options.mapping)
         }, run: { source, problems, progress in
             let report = try await store.orderImport.run(source, options: options, by: actor, problems: problems, progress: { done, _ in progress(done) })
+            progress(report.rows)
+            return report
+        })
+    }
+
+    /// A contact-history import.
+    public func start(upload path: String, encoding: TextEncoding, mode: CustomerImportOptions.Mode, dryRun: Bool, mapping: [String: String],
+                      timeZone: TimeZone, by actor: Actor) async throws -> Job {
+        let store = store
+        return try await start(.interactions, upload: path, encoding: encoding, by: actor, checkHeader: { header in
+            _ = try InteractionImportMapping(headers: header, explicit: mapping)
+        }, run: { source, problems, progress in
+            let report = try await store.interactionImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, timeZone: timeZone,
+                                                               by: actor, problems: problems, progress: { done, _ in progress(done) })
             progress(report.rows)
             return report
         })

@@ -174,18 +174,7 @@ public struct OrderImporter: Sendable {
         }
 
         // Customers, by external id or e-mail (a merged duplicate's orders go to its survivor).
-        let externalIDs = groups.compactMap { if case .externalID(let x) = $0.first.customer { x } else { nil } }
-        let emails = groups.compactMap { if case .email(let e) = $0.first.customer { e } else { nil } }
-        struct Found: Sendable { var id: Int64; var owner: User.ID?; var key: String }
-        let select = "SELECT COALESCE(c.merged_into, c.id) AS id, (SELECT owner_id FROM customers s WHERE s.id = COALESCE(c.merged_into, c.id)) AS owner_id, "
-        var byExternalID: [String: Found] = [:]
-        for f in try await ImportRun.lookup(db, select + "c.external_id AS k FROM customers c", "c.external_id", externalIDs, {
-            Found(id: try $0.int64("id"), owner: try $0.optionalID("owner_id"), key: try $0.string("k"))
-        }) { byExternalID[f.key] = f }
-        var byEmail: [String: Found] = [:]
-        for f in try await ImportRun.lookup(db, select + "c.email AS k FROM customers c", "c.archived_at IS NULL AND c.email", emails, {
-            Found(id: try $0.int64("id"), owner: try $0.optionalID("owner_id"), key: try $0.string("k"))
-        }) where byEmail[f.key].map({ f.id < $0.id }) ?? true { byEmail[f.key] = f }
+        let customers = try await CustomerReferences.resolve(db, groups.map(\.first.customer))
 
         // Products by SKU, remembered for the rest of the file.
         let unknownSKUs = Set(groups.flatMap { $0.rows.map(\.sku) }).filter { state.products[$0] == nil }
@@ -196,16 +185,10 @@ public struct OrderImporter: Sendable {
         var accepted: [Group] = []
         groups: for var group in groups {
             let first = group.first
-            let found: Found?
-            switch first.customer {
-            case .externalID(let x): found = byExternalID[x]
-            case .email(let e): found = byEmail[e]
-            }
-            guard let customer = found else {
-                switch first.customer {
-                case .externalID(let x): refuse(group, first, .customer, x, "no customer has external id \(x)")
-                case .email(let e): refuse(group, first, .customerEmail, e, "no customer has e-mail \(e)")
-                }
+            guard let customer = customers[first.customer] else {
+                let problem = CustomerReferences.unknown(first.customer, row: first.row, customerHeader: mapping.header(of: .customer),
+                                                         emailHeader: mapping.header(of: .customerEmail))
+                refuse(group, first, first.customer.isEmail ? .customerEmail : .customer, problem.value, problem.reason)
                 continue
             }
             guard AccessPolicy.allows(context.actor, .writeRecord(.order, customerOwnerID: customer.owner)) else {

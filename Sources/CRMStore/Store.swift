@@ -36,6 +36,7 @@ public struct Store: Sendable {
     public let customerImport: CustomerImporter
     public let orderImport: OrderImporter
     public let productImport: ProductImporter
+    public let interactionImport: InteractionImporter
     public let customerExport: CustomerExporter
     public let duplicates: DuplicateFinder
     public let merges: CustomerMergeRepository
@@ -58,6 +59,7 @@ public struct Store: Sendable {
         customerImport = CustomerImporter(database: database)
         orderImport = OrderImporter(database: database)
         productImport = ProductImporter(database: database)
+        interactionImport = InteractionImporter(database: database)
         customerExport = CustomerExporter(database: database, customers: customers)
         duplicates = DuplicateFinder(database: database)
         merges = CustomerMergeRepository(database: database, defaultCountryCode: defaultCountryCode)

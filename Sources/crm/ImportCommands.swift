@@ -10,7 +10,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import CSV files (UTF-8, UTF-8 with BOM or GB18030, detected).",
-        subcommands: [ImportCustomers.self, ImportProducts.self, ImportOrders.self])
+        subcommands: [ImportCustomers.self, ImportProducts.self, ImportOrders.self, ImportInteractions.self])
 }
 
 /// What every import command takes: the file, who imports it, and how.
@@ -113,6 +113,44 @@ struct ImportOrders: AsyncParsableCommand {
         print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
                            counts: "orders created \(report.created), replaced \(report.updated), unchanged \(report.unchanged), "
                                + "lines written \(report.linesWritten), rows refused \(report.failed), summaries recomputed \(report.customersSummarised)",
+                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
+        if report.problemCount > 0 { throw ExitCode(2) }
+    }
+}
+
+struct ImportInteractions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactions",
+        abstract: "Import the contact history (calls, visits, meetings, e-mails …) from another system.",
+        discussion: """
+            Columns: customer (external id/客户编号) or customer_email, kind/类型 (call, visit, meeting, email, sms, \
+            letter, note; 电话, 拜访, 会议, 邮件, 短信, 信件, 备注), occurred_at/时间 (2026-03-01 or 2026-03-01 14:30, \
+            read in --time-zone), and optionally direction/方向 (inbound/呼入, outbound/呼出, internal), subject/主题, \
+            notes/内容, outcome/结果, user/跟进人 (a username). An interaction already stored (same customer, kind, \
+            time and subject) is skipped, so a re-run creates nothing twice.
+            Exit status: 0 when every row was imported, 2 when some rows were refused, 1 on failure.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+    @OptionGroup var file: ImportFileOptions
+
+    @Option(help: "Time zone of times without an offset.")
+    var timeZone = "Asia/Shanghai"
+
+    func run() async throws {
+        let settings = try await Settings(options: options)
+        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("--time-zone: no time zone is called \(timeZone)") }
+        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
+        let mapping = try file.explicitMapping()
+        let report = try await withStore(settings.database, logger: settings.logger()) { store in
+            let actor = try await CommandUsers(store).actor(file.user)
+            return try await file.withReport({ problems, progress in
+                try await store.interactionImport.run(csv, mode: file.mode, dryRun: file.dryRun, mapping: mapping, timeZone: zone, by: actor,
+                                                      problems: { problems.write($0) }, progress: { progress.show($0, $1) })
+            }, problemCount: \.problemCount)
+        }
+        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
+                           counts: "created \(report.created), already stored \(report.unchanged), refused \(report.failed)",
                            ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
         if report.problemCount > 0 { throw ExitCode(2) }
     }

@@ -189,4 +189,42 @@ struct OrderImportTests {
             await #expect(throws: DomainError.self) { _ = try await store.productImport.run(try Self.source(repriced), by: users.sales) }
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func interactionsImportInTheirTimeZoneAndReRunsSkipThem(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let (a, b, _, _) = try await Self.seed(store, users)
+            let file = """
+                客户编号,邮箱,类型,时间,方向,主题,内容,结果,跟进人
+                C-1,,电话,2026-03-01 14:30,呼入,询价,问茶杯价格,已报价,sales
+                ,li.na@example.com,visit,2026-03-02,,拜访,,,
+                C-1,,传真,2026-03-03,,,,,
+                C-1,,note,2026-03-04 25:00,,,,,
+                C-9,,call,2026-03-05,,,,,
+                C-1,,电话,2026-03-01 14:30,,询价,,,
+                C-1,,call,2026-03-06,,,,,nobody
+
+                """
+            let collected = Collected()
+            let report = try await store.interactionImport.run(try Self.source(file), by: users.admin, now: Date(timeIntervalSince1970: 1_790_000_000),
+                                                               problems: collected.sink)
+            #expect(report.created == 2 && report.failed == 5)
+            #expect(collected.all.map(\.row) == [4, 5, 8, 6, 7])
+            #expect(collected.all[0] == ImportProblem(row: 4, column: "类型", value: "传真",
+                                                      reason: "must be one of call, visit, meeting, email, sms, letter, note (电话 / 拜访 / 会议 / 邮件 / 短信 / 信件 / 备注)"))
+            #expect(collected.all[1].column == "时间" && collected.all[2] == ImportProblem(row: 8, column: "跟进人", value: "nobody", reason: "no user is called nobody"))
+            #expect(collected.all[3] == ImportProblem(row: 6, column: "客户编号", value: "C-9", reason: "no customer has external id C-9"))
+            #expect(collected.all[4].reason == "is the same interaction as row 2 (customer, kind, time and subject)")
+
+            let call = try #require(try await store.interactions.list(.init(customerID: a.id)).items.first)
+            #expect(call.kind == .call && call.direction == .inbound && call.subject == "询价" && call.outcome == "已报价")
+            #expect(call.userID == users.sales.userID && call.occurredAt == Instant.parse("2026-03-01T06:30:00.000Z"), "14:30 in Shanghai")
+            let visit = try #require(try await store.interactions.list(.init(customerID: b.id)).items.first)
+            #expect(visit.kind == .visit && visit.direction == .outbound && visit.userID == users.admin.userID)
+
+            let again = try await store.interactionImport.run(try Self.source(file), by: users.admin, now: Date(timeIntervalSince1970: 1_790_000_000))
+            #expect(again.created == 0 && again.unchanged == 2)
+            #expect(try await Self.count(store, "interactions") == 2)
+        }
+    }
 }
