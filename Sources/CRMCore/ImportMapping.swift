@@ -116,7 +116,7 @@ public struct ImportCells<Field: ImportField> {
     /// The trimmed cell, nil when empty or when the file has no such column.
     public func value(_ field: Field) -> String? {
         guard let i = mapping.column(of: field), i < values.count else { return nil }
-        var v = values[i].trimmingCharacters(in: .whitespacesAndNewlines)
+        var v = Normalise.trimmed(values[i])
         // A leading ' keeps a spreadsheet from reading +86… or =… as a formula; it is not data.
         if v.count > 1, v.hasPrefix("'"), let next = v.dropFirst().first, "=+-@".contains(next) { v.removeFirst() }
         return v.isEmpty ? nil : v

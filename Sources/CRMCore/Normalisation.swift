@@ -4,6 +4,14 @@ import Foundation
 /// full-width characters folded (ＡＢＣ１２３ → ABC123, as Chinese input methods produce),
 /// whitespace trimmed and collapsed, e-mails lower-cased, phones in E.164.
 public enum Normalise {
+    /// Whitespace and newlines trimmed from both ends; the string itself when there are none
+    /// (most cells of an import), without Foundation's slower general trim.
+    public static func trimmed(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return text }
+        if !first.properties.isWhitespace && !last.properties.isWhitespace { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// NFKC folds full-width Latin letters, digits and punctuation to ASCII and leaves
     /// Chinese characters alone; then runs of whitespace (including the ideographic
     /// space U+3000) become one space.

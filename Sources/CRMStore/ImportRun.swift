@@ -32,21 +32,32 @@ enum ImportRun {
 
     /// - Parameters:
     ///   - next: the next batch of rows, empty at the end of the file.
-    ///   - process: validates and (with `write`) stores one batch, updating the state.
+    ///   - prepare: the part of a batch's work that needs no database (parsing): done for the
+    ///     next batch while the last one is being written.
+    ///   - process: validates against the database and (with `write`) stores one prepared batch.
     ///   - hasProblems: whether the state has recorded a bad row.
     /// - Returns: the final state, and whether what it counts was committed.
-    static func run<State: Sendable, Batch: Sendable>(
+    static func run<State: Sendable, Batch: Sendable, Prepared: Sendable>(
         _ database: any StoreDatabase, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
-        next: @escaping @Sendable () throws -> [Batch], hasProblems: @escaping @Sendable (State) -> Bool,
-        progress: (@Sendable (State) -> Void)?,
-        process: @escaping @Sendable (any SQLDatabase, [Batch], inout State, _ write: Bool) async throws -> Void
+        next: @escaping @Sendable () throws -> [Batch], prepare: @escaping @Sendable ([Batch]) -> Prepared,
+        hasProblems: @escaping @Sendable (State) -> Bool, progress: (@Sendable (State) -> Void)?,
+        process: @escaping @Sendable (any SQLDatabase, Prepared, inout State, _ write: Bool) async throws -> Void
     ) async throws -> (State, committed: Bool) {
+        /// Reads and prepares the next batch in the background; nil at the end of the file.
+        @Sendable func ahead() -> Task<Prepared?, any Error> {
+            Task {
+                let batch = try next()
+                return batch.isEmpty ? nil : prepare(batch)
+            }
+        }
         if mode == .allOrNothing && !dryRun {
             do {
                 let state = try await database.write { db in
                     var s = initial
-                    while case let batch = try next(), !batch.isEmpty {
-                        try await process(db, batch, &s, !hasProblems(s))
+                    var pending = ahead()
+                    while let prepared = try await pending.value {
+                        pending = ahead()
+                        try await process(db, prepared, &s, !hasProblems(s))
                         progress?(s)
                     }
                     if hasProblems(s) { throw RolledBack(state: s) }
@@ -58,24 +69,37 @@ enum ImportRun {
             }
         }
         var state = initial
-        while case let batch = try next(), !batch.isEmpty {
+        var pending = ahead()
+        while let prepared = try await pending.value {
+            pending = ahead()
             let before = state
             if dryRun {
                 state = try await database.read { db in
                     var s = before
-                    try await process(db, batch, &s, false)
+                    try await process(db, prepared, &s, false)
                     return s
                 }
             } else {
                 state = try await database.write { db in
                     var s = before
-                    try await process(db, batch, &s, true)
+                    try await process(db, prepared, &s, true)
                     return s
                 }
             }
             progress?(state)
         }
         return (state, !dryRun)
+    }
+
+    /// Without a separate preparation step.
+    static func run<State: Sendable, Batch: Sendable>(
+        _ database: any StoreDatabase, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
+        next: @escaping @Sendable () throws -> [Batch], hasProblems: @escaping @Sendable (State) -> Bool,
+        progress: (@Sendable (State) -> Void)?,
+        process: @escaping @Sendable (any SQLDatabase, [Batch], inout State, _ write: Bool) async throws -> Void
+    ) async throws -> (State, committed: Bool) {
+        try await run(database, mode: mode, dryRun: dryRun, state: initial, next: next, prepare: { $0 }, hasProblems: hasProblems,
+                      progress: progress, process: process)
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -67,11 +67,13 @@ public struct OrderImporter: Sendable {
         let initial = State(report: OrderImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
                                                       committed: false, ignoredColumns: mapping.ignoredHeaders))
         let estimated = source.estimatedRows
+        let seenOrders = initial.seenOrders
         let (state, committed) = try await ImportRun.run(
             database, mode: options.mode, dryRun: options.dryRun, state: initial,
-            next: { try batches.next() }, hasProblems: { $0.report.problemCount > 0 },
+            next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) },
+            hasProblems: { $0.report.problemCount > 0 },
             progress: progress.map { progress in { progress($0.report.rows, estimated) } },
-            process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
+            process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
         var report = state.report
         report.committed = committed
         report.seconds = ImportRun.seconds(ContinuousClock.now - started)
@@ -109,25 +111,34 @@ public struct OrderImporter: Sendable {
         var first: OrderImportRow { rows[0] }
     }
 
-    static func process(_ db: any SQLDatabase, _ batch: [(row: Int, values: [String])], _ context: Context, _ state: inout State,
-                        write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
-        state.report.rows += batch.count
+    /// A batch read, parsed and grouped into orders, before the database is asked anything:
+    /// the next batch is prepared while the last one is written.
+    struct Prepared: Sendable {
+        var rows: Int
+        var groups: [Group]
+        var problems: [ImportProblem]
+    }
+
+    /// Refuses a whole order: `culprit` gets the reason, its other lines say why they went too.
+    static func refuse(_ group: Group, _ culprit: OrderImportRow, _ field: OrderImportField, _ value: String, _ reason: String,
+                       _ mapping: OrderImportMapping) -> [ImportProblem] {
+        group.rows.map { row in
+            row.row == culprit.row
+                ? ImportProblem(row: row.row, column: mapping.header(of: field), value: value, reason: reason)
+                : ImportProblem(row: row.row, column: mapping.header(of: .orderID), value: group.key,
+                                reason: "not imported: row \(culprit.row) of the same order is refused")
+        }
+    }
+
+    static func prepare(_ batch: [(row: Int, values: [String])], _ context: Context, seenOrders: KeyMemory<String, Int>) -> Prepared {
         let mapping = context.mapping
         let orderColumn = mapping.column(of: .orderID)!
         let parsed = batch.concurrentMap { row in
             OrderImportRow.parse(row.values, row: row.row, mapping: mapping, defaultCurrency: context.options.defaultCurrency)
         }
         var problems: [ImportProblem] = []
-        /// Refuses a whole order: `culprit` gets the reason, its other lines say why they went too.
         func refuse(_ group: Group, _ culprit: OrderImportRow, _ field: OrderImportField, _ value: String, _ reason: String) {
-            for row in group.rows {
-                if row.row == culprit.row {
-                    problems.append(ImportProblem(row: row.row, column: mapping.header(of: field), value: value, reason: reason))
-                } else {
-                    problems.append(ImportProblem(row: row.row, column: mapping.header(of: .orderID), value: group.key,
-                                                  reason: "not imported: row \(culprit.row) of the same order is refused"))
-                }
-            }
+            problems += Self.refuse(group, culprit, field, value, reason, mapping)
         }
 
         // Consecutive rows with one order number are one order.
@@ -153,11 +164,11 @@ public struct OrderImporter: Sendable {
                     problems.append(ImportProblem(row: row.row, column: mapping.header(of: .orderID), value: key,
                                                   reason: "not imported: row \(bad[0].row) of the same order is refused"))
                 }
-                if !key.isEmpty { _ = state.seenOrders.remember(key, batch[start].row) }
+                if !key.isEmpty { _ = seenOrders.remember(key, batch[start].row) }
                 continue
             }
             let group = Group(key: key, rows: rows)
-            if let first = state.seenOrders.remember(key, rows[0].row) {
+            if let first = seenOrders.remember(key, rows[0].row) {
                 refuse(group, rows[0], .orderID, key, "order \(key) was already given at row \(first): the lines of one order must be on consecutive rows")
                 continue
             }
@@ -171,6 +182,18 @@ public struct OrderImporter: Sendable {
                 continue
             }
             groups.append(group)
+        }
+        return Prepared(rows: batch.count, groups: groups, problems: problems)
+    }
+
+    static func apply(_ db: any SQLDatabase, _ prepared: Prepared, _ context: Context, _ state: inout State,
+                      write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
+        state.report.rows += prepared.rows
+        let mapping = context.mapping
+        let groups = prepared.groups
+        var problems = prepared.problems
+        func refuse(_ group: Group, _ culprit: OrderImportRow, _ field: OrderImportField, _ value: String, _ reason: String) {
+            problems += Self.refuse(group, culprit, field, value, reason, mapping)
         }
 
         // Customers, by external id or e-mail (a merged duplicate's orders go to its survivor).
@@ -249,7 +272,7 @@ public struct OrderImporter: Sendable {
     }
 
     static func orderKey(_ values: [String], _ column: Int) -> String {
-        column < values.count ? values[column].trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        column < values.count ? Normalise.trimmed(values[column]) : ""
     }
 
     static func write(_ db: any SQLDatabase, _ creates: [Group], _ replaces: [(Order, Group)], touched: Set<Int64>, _ context: Context,

@@ -142,7 +142,9 @@ struct ImportBench: AsyncParsableCommand {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
             for line in status.split(separator: "\n") where line.hasPrefix("VmHWM") { peak = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
         }
-        print(name.padding(toLength: 20, withPad: " ", startingAt: 0), String(format: "%7.1f", seconds), " peak RSS \(peak)  (\(note))")
+        // Written at once (not through print's buffer), so a long benchmark shows each figure as it comes.
+        let line = name.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + String(format: "%7.1f", seconds) + "  peak RSS \(peak)  (\(note))\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
     }
 
     /// Persons (one in ten working for one of count/50 organisations, named alike), with
