@@ -74,21 +74,32 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Parses "12.5" or "-3" into minor units without floating point; nil if not a number
     /// or if it has more decimals than the currency allows.
     public static func parseMinorUnits(_ text: String, digits: Int) -> Int64? {
-        var s = Substring(text.trimmingCharacters(in: .whitespaces))
+        // Byte by byte over ASCII: an order import parses three amounts per line.
+        var bytes = Substring(text).utf8[...]
+        while let f = bytes.first, f == 0x20 || f == 0x09 { bytes = bytes.dropFirst() }
+        while let l = bytes.last, l == 0x20 || l == 0x09 { bytes = bytes.dropLast() }
         var negative = false
-        if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let wholePart = parts.first, !wholePart.isEmpty || parts.count == 2 else { return nil }
-        guard wholePart.allSatisfy(\.isASCIIDigit) else { return nil }
-        var fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.allSatisfy(\.isASCIIDigit), fraction.count <= digits else { return nil }
-        fraction += String(repeating: "0", count: digits - fraction.count)
-        guard let whole = Int64(wholePart.isEmpty ? "0" : String(wholePart)),
-              let frac = Int64(fraction.isEmpty ? "0" : fraction) else { return nil }
-        let (scaled, o1) = whole.multipliedReportingOverflow(by: pow10(digits))
-        let (value, o2) = scaled.addingReportingOverflow(frac)
-        guard !o1, !o2 else { return nil }
-        return negative ? -value : value
+        if bytes.first == UInt8(ascii: "-") { negative = true; bytes = bytes.dropFirst() } else if bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var value: Int64 = 0
+        var wholeDigits = 0, fractionDigits = 0
+        var inFraction = false
+        for b in bytes {
+            if b == UInt8(ascii: ".") {
+                guard !inFraction else { return nil }
+                inFraction = true
+                continue
+            }
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            if inFraction { fractionDigits += 1; guard fractionDigits <= digits else { return nil } } else { wholeDigits += 1 }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (v, o2) = m.addingReportingOverflow(Int64(b - 0x30))
+            guard !o1, !o2 else { return nil }
+            value = v
+        }
+        guard wholeDigits > 0 || (inFraction && fractionDigits > 0) else { return nil }
+        let (scaled, o) = value.multipliedReportingOverflow(by: pow10(digits - fractionDigits))
+        guard !o else { return nil }
+        return negative ? -scaled : scaled
     }
 
     private static func pow10(_ n: Int) -> Int64 { (0..<n).reduce(Int64(1)) { acc, _ in acc * 10 } }

@@ -16,6 +16,21 @@ public enum Normalise {
     /// Chinese characters alone; then runs of whitespace (including the ideographic
     /// space U+3000) become one space.
     public static func name(_ raw: String) -> String {
+        // Printable ASCII with single inner spaces is already normal (SKUs, ids, most
+        // Latin names): NFKC would return it unchanged, at a cost an import pays per cell.
+        var plain = true
+        var previousSpace = true
+        for b in raw.utf8 {
+            if b == 0x20 {
+                if previousSpace { plain = false; break }
+                previousSpace = true
+            } else if b > 0x20 && b < 0x7F {
+                previousSpace = false
+            } else {
+                plain = false; break
+            }
+        }
+        if plain && !previousSpace { return raw }
         let folded = raw.precomposedStringWithCompatibilityMapping
         return folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
