@@ -25,7 +25,7 @@ public final class ImportJobs: Sendable {
         public var rowsRead: Int
         public var estimatedRows: Int
         public var startedAt: Date
-        /// The import's report (`CustomerImportReport`, `OrderImportReport` or `ProductImportReport`).
+        /// The import's report (an `ImportReport` of the job's kind).
         public var report: (any Encodable & Sendable)?
         public var error: String?
         var errorFile: String

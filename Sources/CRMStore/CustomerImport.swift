@@ -43,31 +43,6 @@ public struct CustomerImportOptions: Sendable {
     }
 }
 
-/// What an import did (or, in a dry run or a rolled-back all-or-nothing import, would have done).
-public struct CustomerImportReport: Sendable, Codable, Equatable {
-    public var encoding: TextEncoding
-    public var dryRun: Bool
-    public var mode: CustomerImportOptions.Mode
-    /// Whether the rows counted as created and updated are in the database now.
-    public var committed: Bool
-    public var rows = 0
-    public var created = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var failed = 0
-    public var organisationsCreated = 0
-    public var contactsCreated = 0
-    public var tasksCreated = 0
-    /// Columns the file has that fill no field (reported, never silently dropped).
-    public var ignoredColumns: [String]
-    /// The first problems (all of them go to the error report file).
-    public var problems: [ImportProblem] = []
-    public var problemCount = 0
-    public var seconds = 0.0
-}
-
-extension CustomerImportReport: ImportTally {}
-
 /// Imports customers from a CSV file: each row validated and normalised, matched to a
 /// stored customer by external id (and e-mail or phone, if asked) to update it, or created;
 /// persons linked as contacts to their organisation by name, created if need be. Written a
@@ -84,7 +59,6 @@ public struct CustomerImporter: Sendable {
                     problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> CustomerImportReport {
         try AccessPolicy.require(actor, .createCustomer)
-        let started = ContinuousClock.now
         let definitions = try await database.read { db in try await CustomFieldRepository.definitions(db) }
         let mapping = try CustomerImportMapping(headers: source.header, explicit: options.mapping, customFields: definitions)
         let users = try await database.read { db in
@@ -96,19 +70,13 @@ public struct CustomerImporter: Sendable {
         if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
         let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now,
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
-        let initial = ImportState(report: CustomerImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
-                                                               committed: false, ignoredColumns: mapping.ignoredHeaders))
-        let estimated = source.estimatedRows
+        let initial = ImportState(report: CustomerImportReport(source, mode: options.mode, dryRun: options.dryRun,
+                                                               ignoredColumns: mapping.ignoredHeaders))
         let batchSize = options.batchSize
-        let (state, committed) = try await ImportRun.run(
-            database, mode: options.mode, dryRun: options.dryRun, state: initial,
-            next: { try source.next(batchSize) }, hasProblems: { $0.report.problemCount > 0 },
-            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+        return try await ImportRun.run(
+            database, source, mode: options.mode, dryRun: options.dryRun, state: initial, next: { try source.next(batchSize) },
+            progress: progress,
             process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
-        var report = state.report
-        report.committed = committed
-        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
-        return report
     }
 
     struct Context: Sendable {
@@ -123,7 +91,7 @@ public struct CustomerImporter: Sendable {
 
     /// What carries from batch to batch: the keys seen so far in the file (a key twice in
     /// one file is an error, not two customers), the organisations created, the report.
-    struct ImportState: Sendable {
+    struct ImportState: CRMStore.ImportState {
         var report: CustomerImportReport
         let seenKeys = KeyMemory<String, Int>()
         /// Organisations created by this import, by name (ids are 0 in a dry run).

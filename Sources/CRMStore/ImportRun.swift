@@ -3,73 +3,68 @@ import Foundation
 import SQLKit
 import Synchronization
 
-/// The counts every import reports, and how a batch's problems are recorded.
-protocol ImportTally: Sendable {
-    var rows: Int { get set }
-    var failed: Int { get set }
-    var problems: [ImportProblem] { get set }
-    var problemCount: Int { get set }
-}
-
-extension ImportTally {
-    /// Counts the rows with problems, keeps the first ones for the report and sends all of
-    /// them to the error file.
-    mutating func record(_ found: [ImportProblem], sink: (@Sendable ([ImportProblem]) throws -> Void)?) throws {
-        guard !found.isEmpty else { return }
-        failed += Set(found.map(\.row)).count
-        problemCount += found.count
-        let room = ImportRun.problemsKept - problems.count
-        if room > 0 { problems += found.prefix(room) }
-        try sink?(found)
-    }
+/// What an import carries from batch to batch: at least its report.
+protocol ImportState: Sendable {
+    associatedtype Counts: ImportCounts
+    var report: ImportReport<Counts> { get set }
 }
 
 /// How every import meets its database: all-or-nothing in one transaction rolled back on
 /// any bad row; or a transaction per batch, so the good rows are committed as the file is
 /// read and a process killed mid-file leaves whole batches; or, in a dry run, reads only.
 enum ImportRun {
-    static let problemsKept = 100
-
     /// - Parameters:
     ///   - next: the next batch of rows, empty at the end of the file.
     ///   - prepare: the part of a batch's work that needs no database (parsing): done for the
     ///     next batch while the last one is being written.
+    ///   - progress: rows read so far and the file's estimated rows.
     ///   - process: validates against the database and (with `write`) stores one prepared batch.
-    ///   - hasProblems: whether the state has recorded a bad row.
-    /// - Returns: the final state, and whether what it counts was committed.
-    static func run<State: Sendable, Batch: Sendable, Prepared: Sendable>(
-        _ database: any StoreDatabase, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
+    /// - Returns: the report, saying whether what it counts was committed and how long it took.
+    static func run<State: ImportState, Batch: Sendable, Prepared: Sendable>(
+        _ database: any StoreDatabase, _ source: CSVRowSource, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
         next: @escaping @Sendable () throws -> [Batch], prepare: @escaping @Sendable ([Batch]) -> Prepared,
-        hasProblems: @escaping @Sendable (State) -> Bool, progress: (@Sendable (State) -> Void)?,
+        progress: (@Sendable (Int, Int) -> Void)?,
         process: @escaping @Sendable (any SQLDatabase, Prepared, inout State, _ write: Bool) async throws -> Void
-    ) async throws -> (State, committed: Bool) {
+    ) async throws -> ImportReport<State.Counts> {
+        let started = ContinuousClock.now
+        let estimated = source.estimatedRows
         /// Reads and prepares the next batch in the background; nil at the end of the file.
         @Sendable func ahead() -> Task<Prepared?, any Error> {
             Task {
+                try Task.checkCancellation()
                 let batch = try next()
                 return batch.isEmpty ? nil : prepare(batch)
             }
+        }
+        func finished(_ state: State, committed: Bool) -> ImportReport<State.Counts> {
+            var report = state.report
+            report.committed = committed
+            report.seconds = seconds(ContinuousClock.now - started)
+            return report
         }
         if mode == .allOrNothing && !dryRun {
             do {
                 let state = try await database.write { db in
                     var s = initial
                     var pending = ahead()
+                    // A batch that failed leaves no read-ahead running.
+                    defer { pending.cancel() }
                     while let prepared = try await pending.value {
                         pending = ahead()
-                        try await process(db, prepared, &s, !hasProblems(s))
-                        progress?(s)
+                        try await process(db, prepared, &s, s.report.problemCount == 0)
+                        progress?(s.report.rows, estimated)
                     }
-                    if hasProblems(s) { throw RolledBack(state: s) }
+                    if s.report.problemCount > 0 { throw RolledBack(state: s) }
                     return s
                 }
-                return (state, true)
+                return finished(state, committed: true)
             } catch let rolledBack as RolledBack<State> {
-                return (rolledBack.state, false)
+                return finished(rolledBack.state, committed: false)
             }
         }
         var state = initial
         var pending = ahead()
+        defer { pending.cancel() }
         while let prepared = try await pending.value {
             pending = ahead()
             let before = state
@@ -86,20 +81,19 @@ enum ImportRun {
                     return s
                 }
             }
-            progress?(state)
+            progress?(state.report.rows, estimated)
         }
-        return (state, !dryRun)
+        return finished(state, committed: !dryRun)
     }
 
     /// Without a separate preparation step.
-    static func run<State: Sendable, Batch: Sendable>(
-        _ database: any StoreDatabase, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
-        next: @escaping @Sendable () throws -> [Batch], hasProblems: @escaping @Sendable (State) -> Bool,
-        progress: (@Sendable (State) -> Void)?,
+    static func run<State: ImportState, Batch: Sendable>(
+        _ database: any StoreDatabase, _ source: CSVRowSource, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
+        next: @escaping @Sendable () throws -> [Batch], progress: (@Sendable (Int, Int) -> Void)?,
         process: @escaping @Sendable (any SQLDatabase, [Batch], inout State, _ write: Bool) async throws -> Void
-    ) async throws -> (State, committed: Bool) {
-        try await run(database, mode: mode, dryRun: dryRun, state: initial, next: next, prepare: { $0 }, hasProblems: hasProblems,
-                      progress: progress, process: process)
+    ) async throws -> ImportReport<State.Counts> {
+        try await run(database, source, mode: mode, dryRun: dryRun, state: initial, next: next, prepare: { $0 }, progress: progress,
+                      process: process)
     }
 
     static func seconds(_ d: Duration) -> Double {

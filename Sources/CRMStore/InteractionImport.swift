@@ -2,24 +2,6 @@ import CRMCore
 import Foundation
 import SQLKit
 
-public struct InteractionImportReport: Sendable, Codable, Equatable, ImportTally {
-    public var encoding: TextEncoding
-    public var dryRun: Bool
-    public var mode: CustomerImportOptions.Mode
-    public var committed: Bool
-    public var rows = 0
-    public var created = 0
-    /// Always 0: an interaction is a record of what happened, not something an import edits.
-    public var updated = 0
-    /// Rows already stored (same customer, kind, time and subject), skipped.
-    public var unchanged = 0
-    public var failed = 0
-    public var ignoredColumns: [String]
-    public var problems: [ImportProblem] = []
-    public var problemCount = 0
-    public var seconds = 0.0
-}
-
 /// Imports the contact history (跟进记录) from another system. An interaction is identified
 /// by its customer, kind, time and subject: one already stored is skipped, so re-running a
 /// file creates nothing twice; the same one twice in a file is an error.
@@ -32,7 +14,6 @@ public struct InteractionImporter: Sendable {
                     timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!, by actor: Actor, now: Date = Date(),
                     problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> InteractionImportReport {
-        let started = ContinuousClock.now
         let mapping = try InteractionImportMapping(headers: source.header, explicit: explicit)
         if mapping.column(of: .customer) == nil && mapping.column(of: .customerEmail) == nil {
             throw DomainError.invalid("/columns/customer", "is required: a column with the customer's external id or e-mail "
@@ -43,18 +24,10 @@ public struct InteractionImporter: Sendable {
         }
         let context = Context(mapping: mapping, timeZone: timeZone, actor: actor, now: now,
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
-        let initial = State(report: InteractionImportReport(encoding: source.encoding, dryRun: dryRun, mode: mode, committed: false,
-                                                            ignoredColumns: mapping.ignoredHeaders))
-        let estimated = source.estimatedRows
-        let (state, committed) = try await ImportRun.run(
-            database, mode: mode, dryRun: dryRun, state: initial,
-            next: { try source.next(5_000) }, hasProblems: { $0.report.problemCount > 0 },
-            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+        let initial = State(report: InteractionImportReport(source, mode: mode, dryRun: dryRun, ignoredColumns: mapping.ignoredHeaders))
+        return try await ImportRun.run(
+            database, source, mode: mode, dryRun: dryRun, state: initial, next: { try source.next(5_000) }, progress: progress,
             process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
-        var report = state.report
-        report.committed = committed
-        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
-        return report
     }
 
     struct Context: Sendable {
@@ -66,7 +39,7 @@ public struct InteractionImporter: Sendable {
         var dialect: Dialect
     }
 
-    struct State: Sendable {
+    struct State: ImportState {
         var report: InteractionImportReport
         let seen = KeyMemory<String, Int>()
     }

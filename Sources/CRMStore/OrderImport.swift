@@ -20,28 +20,6 @@ public struct OrderImportOptions: Sendable {
     }
 }
 
-public struct OrderImportReport: Sendable, Codable, Equatable, ImportTally {
-    public var encoding: TextEncoding
-    public var dryRun: Bool
-    public var mode: CustomerImportOptions.Mode
-    public var committed: Bool
-    /// Rows (order lines) read.
-    public var rows = 0
-    /// Orders created, replaced (their lines or fields changed) and found as they are.
-    public var created = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var linesWritten = 0
-    /// Rows refused (with their problems in the error report).
-    public var failed = 0
-    /// Customers whose purchase summary was recomputed.
-    public var customersSummarised = 0
-    public var ignoredColumns: [String]
-    public var problems: [ImportProblem] = []
-    public var problemCount = 0
-    public var seconds = 0.0
-}
-
 /// Imports orders from a file of order lines: the lines of one order on consecutive rows
 /// sharing its order number, which is the order's external id, so re-running a file creates
 /// nothing twice and a changed order is replaced. Customers are found by external id or
@@ -56,7 +34,6 @@ public struct OrderImporter: Sendable {
                     problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> OrderImportReport {
         try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: actor.userID))
-        let started = ContinuousClock.now
         let mapping = try OrderImportMapping(headers: source.header, explicit: options.mapping)
         if mapping.column(of: .customer) == nil && mapping.column(of: .customerEmail) == nil {
             throw DomainError.invalid("/columns/customer", "is required: a column with the customer's external id or e-mail "
@@ -64,20 +41,12 @@ public struct OrderImporter: Sendable {
         }
         let context = Context(options: options, mapping: mapping, actor: actor, now: now, dialect: database.dialect)
         let batches = OrderLineBatches(source: source, orderColumn: mapping.column(of: .orderID)!, size: options.batchSize)
-        let initial = State(report: OrderImportReport(encoding: source.encoding, dryRun: options.dryRun, mode: options.mode,
-                                                      committed: false, ignoredColumns: mapping.ignoredHeaders))
-        let estimated = source.estimatedRows
+        let initial = State(report: OrderImportReport(source, mode: options.mode, dryRun: options.dryRun, ignoredColumns: mapping.ignoredHeaders))
         let seenOrders = initial.seenOrders
-        let (state, committed) = try await ImportRun.run(
-            database, mode: options.mode, dryRun: options.dryRun, state: initial,
-            next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) },
-            hasProblems: { $0.report.problemCount > 0 },
-            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+        return try await ImportRun.run(
+            database, source, mode: options.mode, dryRun: options.dryRun, state: initial,
+            next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) }, progress: progress,
             process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
-        var report = state.report
-        report.committed = committed
-        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
-        return report
     }
 
     struct Context: Sendable {
@@ -94,7 +63,7 @@ public struct OrderImporter: Sendable {
         var currency: Currency
     }
 
-    struct State: Sendable {
+    struct State: ImportState {
         var report: OrderImportReport
         /// Order number → its first row: an order given twice, apart, is an error.
         let seenOrders = KeyMemory<String, Int>()

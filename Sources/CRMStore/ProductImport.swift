@@ -2,22 +2,6 @@ import CRMCore
 import Foundation
 import SQLKit
 
-public struct ProductImportReport: Sendable, Codable, Equatable, ImportTally {
-    public var encoding: TextEncoding
-    public var dryRun: Bool
-    public var mode: CustomerImportOptions.Mode
-    public var committed: Bool
-    public var rows = 0
-    public var created = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var failed = 0
-    public var ignoredColumns: [String]
-    public var problems: [ImportProblem] = []
-    public var problemCount = 0
-    public var seconds = 0.0
-}
-
 /// Imports a price list: products matched by SKU are updated (name, category, prices),
 /// the rest created, so the same file imported twice changes nothing.
 public struct ProductImporter: Sendable {
@@ -30,26 +14,17 @@ public struct ProductImporter: Sendable {
                     problems sink: (@Sendable ([ImportProblem]) throws -> Void)? = nil,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> ProductImportReport {
         try AccessPolicy.require(actor, .writeProducts)
-        let started = ContinuousClock.now
         let mapping = try ProductImportMapping(headers: source.header, explicit: explicit)
-        let initial = State(report: ProductImportReport(encoding: source.encoding, dryRun: dryRun, mode: mode, committed: false,
-                                                        ignoredColumns: mapping.ignoredHeaders))
-        let estimated = source.estimatedRows
+        let initial = State(report: ProductImportReport(source, mode: mode, dryRun: dryRun, ignoredColumns: mapping.ignoredHeaders))
         let dialect = database.dialect
-        let (state, committed) = try await ImportRun.run(
-            database, mode: mode, dryRun: dryRun, state: initial,
-            next: { try source.next(2_000) }, hasProblems: { $0.report.problemCount > 0 },
-            progress: progress.map { progress in { progress($0.report.rows, estimated) } },
+        return try await ImportRun.run(
+            database, source, mode: mode, dryRun: dryRun, state: initial, next: { try source.next(2_000) }, progress: progress,
             process: { db, batch, state, write in
                 try await Self.process(db, batch, mapping, defaultCurrency, actor, now, dialect, &state, write: write, sink: sink)
             })
-        var report = state.report
-        report.committed = committed
-        report.seconds = ImportRun.seconds(ContinuousClock.now - started)
-        return report
     }
 
-    struct State: Sendable {
+    struct State: ImportState {
         var report: ProductImportReport
         let seenSKUs = KeyMemory<String, Int>()
     }
