@@ -26,6 +26,20 @@ public enum DomainError: Error, Equatable, Sendable {
     }
 }
 
+extension DomainError: CustomStringConvertible {
+    /// What a person reads (the command line prints errors so): each bad field and why.
+    public var description: String {
+        switch self {
+        case .invalid(let issues): issues.map { "\($0.pointer) \($0.reason)" }.joined(separator: "; ")
+        case .notFound(let entity, let id): "no \(entity) has id \(id)"
+        case .staleVersion(let entity, let id, let current): "\(entity) \(id) changed meanwhile (now version \(current))"
+        case .forbidden(let why): "not allowed: \(why)"
+        case .conflict(let why): why
+        case .unauthenticated(let why): why
+        }
+    }
+}
+
 /// Collects issues so a form or a CSV row reports every bad field at once, not just the first.
 public struct Validator: Sendable {
     public private(set) var issues: [ValidationIssue] = []

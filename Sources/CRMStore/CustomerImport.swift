@@ -437,8 +437,10 @@ public struct CustomerImporter: Sendable {
 public final class ImportProblemFile: Sendable {
     private let handle: FileHandle
 
+    private static let header: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("row,column,value,reason\r\n".utf8)
+
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF] + Array("row,column,value,reason\r\n".utf8))),
+        guard FileManager.default.createFile(atPath: path, contents: Data(Self.header)),
               let handle = FileHandle(forWritingAtPath: path) else {
             throw ImportFileError.unreadable("cannot write the error report \(path)")
         }
@@ -455,6 +457,9 @@ public final class ImportProblemFile: Sendable {
     }
 
     public func close() { try? handle.close() }
+
+    /// Whether no problem has been written yet.
+    public var isEmpty: Bool { ((try? handle.offset()) ?? 0) <= UInt64(Self.header.count) }
 
     public static func quoted(_ text: String) -> String {
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.hasPrefix("=") || text.hasPrefix("+")

@@ -46,31 +46,54 @@ struct ImportFileOptions: ParsableArguments {
         }, uniquingKeysWith: { _, b in b })
     }
 
-    /// Runs `body` with the error report open and a progress bar; removes an empty report
-    /// nobody asked for.
-    func withReport<T>(_ body: (ImportProblemFile, ProgressBar) async throws -> T, problemCount: (T) -> Int) async throws -> T {
-        let problemFile = try ImportProblemFile(path: errorPath)
-        defer { problemFile.close() }
-        let progress = ProgressBar()
-        let result = try await body(problemFile, progress)
-        progress.finish()
-        if problemCount(result) == 0 && errors == nil { try? FileManager.default.removeItem(atPath: errorPath) }
-        return result
+    /// What an import command's own part gets: the opened file and database, who imports,
+    /// where refused rows and progress go.
+    struct Session: Sendable {
+        let settings: Settings
+        let store: Store
+        let users: CommandUsers
+        let actor: Actor
+        let csv: CSVRowSource
+        let problems: @Sendable ([ImportProblem]) throws -> Void
+        let progress: @Sendable (Int, Int) -> Void
     }
 
-    /// The lines every import prints: rows read, what was refused and where the report is.
-    func summary(rows: Int, encoding: TextEncoding, seconds: Double, committed: Bool, counts: String, ignored: [String],
-                 problems: [ImportProblem], problemCount: Int) -> String {
+    /// Opens the file and the database, runs `body` with the error report open and a
+    /// progress bar, prints the summary (with `counts`, the kind's own line) and exits with 2
+    /// if rows were refused. An empty error report nobody asked for is removed.
+    func run<Counts: ImportCounts>(_ options: DatabaseOptions, counts: (ImportReport<Counts>) -> String,
+                                   _ body: @escaping @Sendable (Session) async throws -> ImportReport<Counts>) async throws {
+        let settings = try await Settings(options: options)
+        let csv = try CSVRowSource(path: file, encoding: encoding)
+        let (errorPath, keepReport) = (errorPath, errors != nil)
+        let report = try await withStore(settings.database, logger: settings.logger()) { [user] store in
+            let users = try await CommandUsers(store)
+            let actor = try users.actor(user)
+            let problemFile = try ImportProblemFile(path: errorPath)
+            defer { problemFile.close() }
+            let progress = ProgressBar()
+            defer { progress.finish() }
+            do {
+                return try await body(Session(settings: settings, store: store, users: users, actor: actor, csv: csv,
+                                              problems: { problemFile.write($0) }, progress: { progress.show($0, $1) }))
+            } catch {
+                // Refused as a whole (its header, its mapping) before any row was: no report.
+                if !keepReport && problemFile.isEmpty { try? FileManager.default.removeItem(atPath: errorPath) }
+                throw error
+            }
+        }
+        if report.problemCount == 0 && !keepReport { try? FileManager.default.removeItem(atPath: errorPath) }
         var lines: [String] = []
-        let verb = committed ? "" : (dryRun ? " (dry run: nothing written)" : " (nothing written: all-or-nothing and some rows are bad)")
-        lines.append("Read \(rows) rows (\(encoding.rawValue)) in \(String(format: "%.1f", seconds)) s\(verb).")
-        lines.append("  " + counts)
-        if !ignored.isEmpty { lines.append("  columns not imported: \(ignored.joined(separator: ", "))") }
-        for p in problems.prefix(10) {
+        let verb = report.committed ? "" : (dryRun ? " (dry run: nothing written)" : " (nothing written: all-or-nothing and some rows are bad)")
+        lines.append("Read \(report.rows) rows (\(report.encoding.rawValue)) in \(String(format: "%.1f", report.seconds)) s\(verb).")
+        lines.append("  " + counts(report))
+        if !report.ignoredColumns.isEmpty { lines.append("  columns not imported: \(report.ignoredColumns.joined(separator: ", "))") }
+        for p in report.problems.prefix(10) {
             lines.append("  row \(p.row), \(p.column.isEmpty ? "row" : p.column)\(p.value.isEmpty ? "" : " \"\(p.value)\""): \(p.reason)")
         }
-        if problemCount > 0 { lines.append("  all \(problemCount) problems: \(errorPath)") }
-        return lines.joined(separator: "\n")
+        if report.problemCount > 0 { lines.append("  all \(report.problemCount) problems: \(errorPath)") }
+        print(lines.joined(separator: "\n"))
+        if report.problemCount > 0 { throw ExitCode(2) }
     }
 }
 
@@ -98,23 +121,16 @@ struct ImportOrders: AsyncParsableCommand {
     var batchSize = 20_000
 
     func run() async throws {
-        let settings = try await Settings(options: options)
         guard let defaultCurrency = Currency(currency) else { throw ValidationError("--currency: not an ISO 4217 code: \(currency)") }
-        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
         let importOptions = OrderImportOptions(mode: file.mode, dryRun: file.dryRun, mapping: try file.explicitMapping(),
                                                defaultCurrency: defaultCurrency, batchSize: batchSize)
-        let report = try await withStore(settings.database, logger: settings.logger()) { store in
-            let actor = try await CommandUsers(store).actor(file.user)
-            return try await file.withReport({ problems, progress in
-                try await store.orderImport.run(csv, options: importOptions, by: actor, problems: { problems.write($0) },
-                                                progress: { progress.show($0, $1) })
-            }, problemCount: \.problemCount)
+        try await file.run(options, counts: { r in
+            "orders created \(r.created), replaced \(r.updated), unchanged \(r.unchanged), lines written \(r.linesWritten), "
+                + "rows refused \(r.failed), summaries recomputed \(r.customersSummarised)"
+        }) { session in
+            try await session.store.orderImport.run(session.csv, options: importOptions, by: session.actor, problems: session.problems,
+                                                    progress: session.progress)
         }
-        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
-                           counts: "orders created \(report.created), replaced \(report.updated), unchanged \(report.unchanged), "
-                               + "lines written \(report.linesWritten), rows refused \(report.failed), summaries recomputed \(report.customersSummarised)",
-                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
-        if report.problemCount > 0 { throw ExitCode(2) }
     }
 }
 
@@ -138,21 +154,12 @@ struct ImportInteractions: AsyncParsableCommand {
     var timeZone = "Asia/Shanghai"
 
     func run() async throws {
-        let settings = try await Settings(options: options)
         guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("--time-zone: no time zone is called \(timeZone)") }
-        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
-        let mapping = try file.explicitMapping()
-        let report = try await withStore(settings.database, logger: settings.logger()) { store in
-            let actor = try await CommandUsers(store).actor(file.user)
-            return try await file.withReport({ problems, progress in
-                try await store.interactionImport.run(csv, mode: file.mode, dryRun: file.dryRun, mapping: mapping, timeZone: zone, by: actor,
-                                                      problems: { problems.write($0) }, progress: { progress.show($0, $1) })
-            }, problemCount: \.problemCount)
+        let (mode, dryRun, mapping) = (file.mode, file.dryRun, try file.explicitMapping())
+        try await file.run(options, counts: { "created \($0.created), already stored \($0.unchanged), refused \($0.failed)" }) { session in
+            try await session.store.interactionImport.run(session.csv, mode: mode, dryRun: dryRun, mapping: mapping, timeZone: zone,
+                                                          by: session.actor, problems: session.problems, progress: session.progress)
         }
-        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
-                           counts: "created \(report.created), already stored \(report.unchanged), refused \(report.failed)",
-                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
-        if report.problemCount > 0 { throw ExitCode(2) }
     }
 }
 
@@ -173,21 +180,14 @@ struct ImportProducts: AsyncParsableCommand {
     var currency = "CNY"
 
     func run() async throws {
-        let settings = try await Settings(options: options)
         guard let defaultCurrency = Currency(currency) else { throw ValidationError("--currency: not an ISO 4217 code: \(currency)") }
-        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
-        let mapping = try file.explicitMapping()
-        let report = try await withStore(settings.database, logger: settings.logger()) { store in
-            let actor = try await CommandUsers(store).actor(file.user)
-            return try await file.withReport({ problems, progress in
-                try await store.productImport.run(csv, mode: file.mode, dryRun: file.dryRun, mapping: mapping, defaultCurrency: defaultCurrency,
-                                                  by: actor, problems: { problems.write($0) }, progress: { progress.show($0, $1) })
-            }, problemCount: \.problemCount)
+        let (mode, dryRun, mapping) = (file.mode, file.dryRun, try file.explicitMapping())
+        try await file.run(options, counts: {
+            "created \($0.created), updated \($0.updated), unchanged \($0.unchanged), refused \($0.failed)"
+        }) { session in
+            try await session.store.productImport.run(session.csv, mode: mode, dryRun: dryRun, mapping: mapping, defaultCurrency: defaultCurrency,
+                                                      by: session.actor, problems: session.problems, progress: session.progress)
         }
-        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed,
-                           counts: "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed)",
-                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
-        if report.problemCount > 0 { throw ExitCode(2) }
     }
 }
 
@@ -234,14 +234,17 @@ struct ImportCustomers: AsyncParsableCommand {
     var followUpDays = 3
 
     func run() async throws {
-        let settings = try await Settings(options: options)
-        let logger = settings.logger()
         let given = try file.explicitMapping()
-        let csv = try CSVRowSource(path: file.file, encoding: file.encoding)
-        let report = try await withStore(settings.database, logger: logger) { store -> CustomerImportReport in
-            let users = try await CommandUsers(store)
-            let actor = try users.actor(file.user)
-            let ownerID = try users.id(of: owner, option: "--owner")
+        let (file, profile, saveProfile, owner, match) = (file, profile, saveProfile, owner, match)
+        let (roles, source, tag, followUp, followUpDays) = (roles, source, tag, followUp, followUpDays)
+        try await file.run(options, counts: { (r: CustomerImportReport) in
+            var counts = "created \(r.created), updated \(r.updated), unchanged \(r.unchanged), refused \(r.failed)"
+            if r.organisationsCreated + r.contactsCreated + r.tasksCreated > 0 {
+                counts += "\n  organisations created \(r.organisationsCreated), contacts linked \(r.contactsCreated), follow-up tasks \(r.tasksCreated)"
+            }
+            return counts
+        }) { session in
+            let store = session.store
             var mapping: [String: String] = [:]
             if let profile {
                 guard let saved = try await store.importProfiles.mapping(named: profile) else {
@@ -251,24 +254,15 @@ struct ImportCustomers: AsyncParsableCommand {
                 mapping = saved
             }
             mapping.merge(given, uniquingKeysWith: { _, new in new })
-            if let saveProfile { try await store.importProfiles.save(saveProfile, mapping: mapping, by: actor) }
+            if let saveProfile { try await store.importProfiles.save(saveProfile, mapping: mapping, by: session.actor) }
             let importOptions = CustomerImportOptions(
                 mode: file.mode, dryRun: file.dryRun, matchOn: [.externalID] + match, mapping: mapping,
-                defaults: CustomerImportDefaults(roles: roles, source: source, tags: tag, countryCode: settings.phoneCountryCode),
-                ownerID: ownerID, followUp: followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: followUpDays) })
-            return try await file.withReport({ problems, progress in
-                try await store.customerImport.run(csv, options: importOptions, by: actor, problems: { problems.write($0) },
-                                                   progress: { progress.show($0, $1) })
-            }, problemCount: \.problemCount)
+                defaults: CustomerImportDefaults(roles: roles, source: source, tags: tag, countryCode: session.settings.phoneCountryCode),
+                ownerID: try session.users.id(of: owner, option: "--owner"),
+                followUp: followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: followUpDays) })
+            return try await store.customerImport.run(session.csv, options: importOptions, by: session.actor, problems: session.problems,
+                                                      progress: session.progress)
         }
-        var counts = "created \(report.created), updated \(report.updated), unchanged \(report.unchanged), refused \(report.failed)"
-        if report.organisationsCreated + report.contactsCreated + report.tasksCreated > 0 {
-            counts += "\n  organisations created \(report.organisationsCreated), contacts linked \(report.contactsCreated), "
-                + "follow-up tasks \(report.tasksCreated)"
-        }
-        print(file.summary(rows: report.rows, encoding: report.encoding, seconds: report.seconds, committed: report.committed, counts: counts,
-                           ignored: report.ignoredColumns, problems: report.problems, problemCount: report.problemCount))
-        if report.problemCount > 0 { throw ExitCode(2) }
     }
 }
 extension TextEncoding: ExpressibleByArgument {}

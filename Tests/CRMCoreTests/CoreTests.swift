@@ -14,6 +14,7 @@ struct CoreTests {
         #expect(Money.parseMinorUnits(" .5", digits: 2) == 50 && Money.parseMinorUnits("7.", digits: 2) == 700)
         #expect(Money.parseMinorUnits(".", digits: 2) == nil && Money.parseMinorUnits("-", digits: 2) == nil && Money.parseMinorUnits("1.2.3", digits: 2) == nil)
         #expect(Money.parseMinorUnits("12", digits: 0) == 12 && Money.parseMinorUnits("12.5", digits: 0) == nil)
+        #expect("\(DomainError.invalid("/columns/kind", "is required"))" == "/columns/kind is required", "the command line prints this")
         #expect(Normalise.name("SKU-1 x") == "SKU-1 x" && Normalise.name(" A  B ") == "A B" && Normalise.name("ＳＫＵ－１") == "SKU-1")
         #expect(Money(minorUnits: -123_456, currency: .cny).description == "-1234.56 CNY")
         #expect(Money(minorUnits: 500, currency: Currency("jpy")!).description == "500 JPY")
