@@ -221,17 +221,12 @@ public struct CustomerImporter: Sendable {
 
     /// Stored customers whose `column` is one of `values` (the lowest id where several share one).
     static func customers(_ db: any SQLDatabase, _ column: String, _ values: [String]) async throws -> [String: Customer] {
+        // An archived record (a merged duplicate keeps its e-mail and phone) is not matched by them.
+        let live = column == "external_id" ? nil : "archived_at IS NULL"
         var result: [String: Customer] = [:]
-        let unique = Array(Set(values))
-        for start in stride(from: 0, to: unique.count, by: 500) {
-            // An archived record (a merged duplicate keeps its e-mail and phone) is not matched by them.
-            let live = column == "external_id" ? "" : " AND archived_at IS NULL"
-            var sql = SQLQueryString("SELECT * FROM customers WHERE \(unsafeRaw: column) IN (")
-            for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
-            for c in try await db.rows(sql + ")\(unsafeRaw: live) ORDER BY id", CustomerRepository.decode) {
-                let key = column == "email" ? c.email : column == "phone" ? c.phone : c.externalID
-                if let key, result[key] == nil { result[key] = c }
-            }
+        for c in try await ImportRun.lookup(db, "SELECT * FROM customers", column, values, where: live, CustomerRepository.decode) {
+            let key = column == "email" ? c.email : column == "phone" ? c.phone : c.externalID
+            if let key, result[key].map({ c.id < $0.id }) ?? true { result[key] = c }
         }
         return result
     }
@@ -245,16 +240,14 @@ public struct CustomerImporter: Sendable {
         // Organisations named by persons: stored ones by exact name, the rest created.
         let names = Set(accepted.compactMap(\.row.organisation)).subtracting(state.organisations.keys)
         var organisations = state.organisations
-        if !names.isEmpty {
-            let list = Array(names)
-            for start in stride(from: 0, to: list.count, by: 500) {
-                var sql = SQLQueryString("SELECT id, name FROM customers WHERE kind = 'organisation' AND archived_at IS NULL AND name IN (")
-                for (i, v) in list[start..<min(start + 500, list.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
-                for (id, name) in try await db.rows(sql + ") ORDER BY id DESC", { (try $0.int64("id"), try $0.string("name")) }) {
-                    organisations[name] = id
-                }
-            }
+        var storedIDs: [String: Int64] = [:]
+        for (id, name) in try await ImportRun.lookup(db, "SELECT id, name FROM customers", "name", names,
+                                                     where: "kind = 'organisation' AND archived_at IS NULL",
+                                                     { (try $0.int64("id"), try $0.string("name")) })
+        where storedIDs[name].map({ id < $0 }) ?? true {
+            storedIDs[name] = id
         }
+        organisations.merge(storedIDs, uniquingKeysWith: { _, stored in stored })
         let newOrganisations = names.filter { organisations[$0] == nil }.sorted()
 
         var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?)] = newOrganisations.map { name in

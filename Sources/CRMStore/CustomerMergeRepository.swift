@@ -190,7 +190,7 @@ public struct CustomerMergeRepository: Sendable {
         try await SearchIndex.reindex(db, b)
         // Persons are found by their organisation's name: those whose link moved.
         if !moved.contactsAsOrganisation.isEmpty {
-            let persons = try await db.rows("SELECT person_id FROM contacts " + PurchaseSummaries.customerFilter("id", moved.contactsAsOrganisation.map(Customer.ID.init))) {
+            let persons = try await db.rows("SELECT person_id FROM contacts " + whereIn("id", moved.contactsAsOrganisation)) {
                 try $0.int64("person_id")
             }
             for p in persons { try await SearchIndex.reindex(db, Customer.ID(p)) }

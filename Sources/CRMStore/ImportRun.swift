@@ -115,22 +115,17 @@ enum ImportRun {
          bound(id), bound((try? JSONColumn.text(changes)) ?? "[]")]
     }
 
-    /// `WHERE column IN (…)` over ids.
-    static func idFilter(_ column: String, _ ids: some Collection<Int64>) -> SQLQueryString {
-        var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
-        for (i, id) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: id)" }
-        return sql + ")"
-    }
-
     static let auditColumns = ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"]
 
-    /// `column IN (…)` over many values, a slice at a time (bind limits), rows decoded by `decode`.
-    static func lookup<T: Sendable>(_ db: any SQLDatabase, _ select: String, _ column: String, _ values: [String],
-                                    _ decode: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
+    /// `column IN (…)` over many values, a slice at a time (bind limits), rows decoded by
+    /// `decode`; `condition` narrows it further (`archived_at IS NULL`).
+    static func lookup<T: Sendable>(_ db: any SQLDatabase, _ select: String, _ column: String, _ values: some Collection<String>,
+                                    where condition: String? = nil, _ decode: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
         var out: [T] = []
         let unique = Array(Set(values))
+        let prefix = "\(select) WHERE " + (condition.map { "\($0) AND " } ?? "") + "\(column) IN ("
         for start in stride(from: 0, to: unique.count, by: 500) {
-            var sql = SQLQueryString("\(unsafeRaw: select) WHERE \(unsafeRaw: column) IN (")
+            var sql = SQLQueryString(prefix)
             for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
             out += try await db.rows(sql + ")", decode)
         }

@@ -91,7 +91,7 @@ public struct InteractionImporter: Sendable {
         var stored = Set<String>()
         let ids = Array(Set(accepted.map(\.customer)))
         for start in stride(from: 0, to: ids.count, by: 500) {
-            let sql = "SELECT customer_id, kind, occurred_at, subject FROM interactions " + ImportRun.idFilter("customer_id", ids[start..<min(start + 500, ids.count)])
+            let sql = "SELECT customer_id, kind, occurred_at, subject FROM interactions " + whereIn("customer_id", ids[start..<min(start + 500, ids.count)])
             for key in try await db.rows(sql, {
                 Self.key(try $0.int64("customer_id"), try $0.enumValue("kind"), try $0.string("occurred_at"), try $0.optionalString("subject"))
             }) { stored.insert(key) }
@@ -155,7 +155,7 @@ enum CustomerReferences {
             found[.externalID(f.key)] = f
         }
         // Several live customers may share an e-mail: the oldest is meant.
-        for f in try await ImportRun.lookup(db, select + "c.email AS k FROM customers c", "c.archived_at IS NULL AND c.email", emails, decode)
+        for f in try await ImportRun.lookup(db, select + "c.email AS k FROM customers c", "c.email", emails, where: "c.archived_at IS NULL", decode)
         where found[.email(f.key)].map({ f.id < $0.id }) ?? true {
             found[.email(f.key)] = f
         }

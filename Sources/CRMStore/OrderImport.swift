@@ -208,7 +208,7 @@ public struct OrderImporter: Sendable {
         var stored: [String: Order] = [:]
         let storedIDs = try await ImportRun.lookup(db, "SELECT id FROM orders", "external_id", accepted.map(\.key), { try $0.int64("id") })
         for slice in stride(from: 0, to: storedIDs.count, by: 500) {
-            let sql = "SELECT * FROM orders " + ImportRun.idFilter("id", storedIDs[slice..<min(slice + 500, storedIDs.count)])
+            let sql = "SELECT * FROM orders " + whereIn("id", storedIDs[slice..<min(slice + 500, storedIDs.count)])
             for order in try await OrderRepository.fetchMany(db, sql) { stored[order.externalID ?? ""] = order }
         }
         var creates: [Group] = []
@@ -253,7 +253,7 @@ public struct OrderImporter: Sendable {
         if context.dialect == .postgres {
             for slice in stride(from: 0, to: customers.count, by: 1000) {
                 let ids = customers[slice..<min(slice + 1000, customers.count)]
-                try await db.raw("SELECT id FROM customers " + ImportRun.idFilter("id", ids) + " ORDER BY id FOR UPDATE").run()
+                try await db.raw("SELECT id FROM customers " + whereIn("id", ids) + " ORDER BY id FOR UPDATE").run()
             }
         }
         let ids = try await RowIDs.next(db, table: "orders", count: creates.count, dialect: context.dialect)

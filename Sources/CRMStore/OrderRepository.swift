@@ -211,9 +211,7 @@ public enum PurchaseSummaries {
 
     /// `WHERE <column> IN (…)` for these customers.
     static func customerFilter(_ column: String, _ customers: [Customer.ID]) -> SQLQueryString {
-        var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
-        for (i, c) in customers.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: c.rawValue)" }
-        return sql + ")"
+        whereIn(column, customers.lazy.map(\.rawValue))
     }
 
     static func aggregate(customers: [Customer.ID]?) -> SQLQueryString {

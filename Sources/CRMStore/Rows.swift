@@ -268,6 +268,13 @@ enum RowIDs {
     }
 }
 
+/// `WHERE column IN (…)` over ids, each bound (callers keep lists under the bind limits).
+func whereIn(_ column: String, _ ids: some Collection<Int64>) -> SQLQueryString {
+    var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
+    for (i, id) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: id)" }
+    return sql + ")"
+}
+
 /// `INSERT INTO table (columns) VALUES (…), (…)` with every value bound, serialised in one
 /// pass: SQLKit's general insert builds an expression tree per value, which costs more than
 /// the database spends storing a bulk load's rows.

@@ -62,7 +62,7 @@ enum SearchIndex {
                 """) { try $0.int64("customer_id") }
             guard let last = ids.last else { break }
             after = last
-            let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + PurchaseSummaries.customerFilter("id", ids.map(Customer.ID.init)) + """
+            let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + whereIn("id", ids) + """
                  AND archived_at IS NULL AND search_text LIKE \(bind: pattern) ESCAPE '\\' ORDER BY id LIMIT \(bind: wanted - candidates.count)
                 """) { r in
                 CustomerRepository.SearchHit(id: try r.id("id"), kind: try r.enumValue("kind"), name: try r.string("name"),
