@@ -56,15 +56,7 @@ public struct OrderImportRow: Sendable, Equatable {
         let orderID = cells.value(.orderID)
         if orderID == nil { cells.problem(.orderID, "is required: the lines of one order share its number") }
         if let id = orderID, id.count > 100 { cells.problem(.orderID, "must be at most 100 characters") }
-        var customer: CustomerReference?
-        if let x = cells.value(.customer) {
-            customer = .externalID(Normalise.name(x))
-        } else if let e = cells.value(.customerEmail) {
-            if let email = Normalise.email(e) { customer = .email(email) } else { cells.problem(.customerEmail, "is not an e-mail address") }
-        } else {
-            cells.problem(mapping.column(of: .customer) != nil || mapping.column(of: .customerEmail) == nil ? .customer : .customerEmail,
-                          "is required: the customer's external id or e-mail")
-        }
+        let customer = cells.customer(.customer, orEmail: .customerEmail)
         var date: CalendarDate?
         if let d = cells.value(.orderDate) {
             date = CustomerImportRow.parseDate(d)
@@ -72,10 +64,7 @@ public struct OrderImportRow: Sendable, Equatable {
         } else {
             cells.problem(.orderDate, "is required")
         }
-        var currency = defaultCurrency
-        if let c = cells.value(.currency) {
-            if let given = Currency(c) { currency = given } else { cells.problem(.currency, "is not an ISO 4217 currency code (CNY, USD …)") }
-        }
+        let currency = cells.currency(.currency, default: defaultCurrency)
         let sku = cells.value(.sku).map(Normalise.name)
         if sku == nil { cells.problem(.sku, "is required") }
         var quantity: Int64?
@@ -88,19 +77,9 @@ public struct OrderImportRow: Sendable, Equatable {
         } else {
             cells.problem(.quantity, "is required")
         }
-        func money(_ field: OrderImportField) -> Int64? {
-            guard let text = cells.value(field) else { return nil }
-            let plain = text.filter { $0 != "," && $0 != "¥" && $0 != "￥" && $0 != "$" }
-            guard let minor = Money.parseMinorUnits(plain, digits: currency.minorUnitDigits), (0...Self.moneyLimit).contains(minor) else {
-                cells.problem(field, "must be an amount from 0 with at most \(currency.minorUnitDigits) decimals")
-                return nil
-            }
-            return minor
-        }
-        let unitPrice = money(.unitPrice)
-        if unitPrice == nil && cells.value(.unitPrice) == nil { cells.problem(.unitPrice, "is required") }
-        let discount = money(.discount) ?? 0
-        let unitCost = money(.unitCost)
+        let unitPrice = cells.amount(.unitPrice, in: currency, required: true)
+        let discount = cells.amount(.discount, in: currency) ?? 0
+        let unitCost = cells.amount(.unitCost, in: currency)
         if let q = quantity, let p = unitPrice, discount > abs(q) * p {
             cells.problem(.discount, "must not exceed the line's amount (\(Money.decimalString(abs(q) * p, digits: currency.minorUnitDigits)))")
         }
@@ -131,12 +110,52 @@ public struct OrderImportRow: Sendable, Equatable {
         return nil
     }
 
-    /// As `OrderInput.validated` allows: 10 billion in major units of a 2-digit currency.
-    static let moneyLimit: Int64 = 1_000_000_000_000
 }
 
 extension CustomerReference {
     public var isEmail: Bool { if case .email = self { true } else { false } }
+}
+
+/// Cells every kind of record file has in common.
+extension ImportCells {
+    /// The customer a row names: by external id, else by e-mail.
+    public mutating func customer(_ externalID: Field, orEmail email: Field) -> CustomerReference? {
+        if let x = value(externalID) { return .externalID(Normalise.name(x)) }
+        if let e = value(email) {
+            if let address = Normalise.email(e) { return .email(address) }
+            problem(email, "is not an e-mail address")
+            return nil
+        }
+        problem(mapping.column(of: externalID) != nil || mapping.column(of: email) == nil ? externalID : email,
+                "is required: the customer's external id or e-mail")
+        return nil
+    }
+
+    /// The row's currency, `fallback` when the cell is empty.
+    public mutating func currency(_ field: Field, default fallback: Currency) -> Currency {
+        guard let c = value(field) else { return fallback }
+        if let given = Currency(c) { return given }
+        problem(field, "is not an ISO 4217 currency code (CNY, USD …)")
+        return fallback
+    }
+
+    /// An amount in major units of `currency` (12.50, ¥1,000), as minor units; nil when the
+    /// cell is empty (a problem if `required`) or not such an amount (a problem).
+    public mutating func amount(_ field: Field, in currency: Currency, required: Bool = false) -> Int64? {
+        guard let text = value(field) else {
+            if required { problem(field, "is required") }
+            return nil
+        }
+        let plain = text.filter { $0 != "," && $0 != "¥" && $0 != "￥" && $0 != "$" }
+        guard let minor = Money.parseMinorUnits(plain, digits: currency.minorUnitDigits), (0...Self.amountLimit).contains(minor) else {
+            problem(field, "must be an amount from 0 with at most \(currency.minorUnitDigits) decimals")
+            return nil
+        }
+        return minor
+    }
+
+    /// As `OrderInput.validated` allows: 10 billion in major units of a 2-digit currency.
+    static var amountLimit: Int64 { 1_000_000_000_000 }
 }
 
 /// A field of a product file: products are matched by SKU, so re-importing a price list updates it.
@@ -164,20 +183,9 @@ extension ProductInput {
     public static func parse(_ values: [String], row: Int, mapping: ProductImportMapping, defaultCurrency: Currency) -> Result<ProductInput, ImportProblems> {
         var cells = ImportCells(values, row: row, mapping: mapping)
         if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
-        var currency = defaultCurrency
-        if let c = cells.value(.currency) {
-            if let given = Currency(c) { currency = given } else { cells.problem(.currency, "is not an ISO 4217 currency code (CNY, USD …)") }
-        }
-        func money(_ field: ProductImportField) -> Int64? {
-            guard let text = cells.value(field) else { cells.problem(field, "is required"); return nil }
-            let plain = text.filter { $0 != "," && $0 != "¥" && $0 != "￥" && $0 != "$" }
-            guard let minor = Money.parseMinorUnits(plain, digits: currency.minorUnitDigits), (0...OrderImportRow.moneyLimit).contains(minor) else {
-                cells.problem(field, "must be an amount from 0 with at most \(currency.minorUnitDigits) decimals")
-                return nil
-            }
-            return minor
-        }
-        let listPrice = money(.listPrice), unitCost = money(.unitCost)
+        let currency = cells.currency(.currency, default: defaultCurrency)
+        let listPrice = cells.amount(.listPrice, in: currency, required: true)
+        let unitCost = cells.amount(.unitCost, in: currency, required: true)
         guard cells.problems.isEmpty, let listPrice, let unitCost else { return .failure(ImportProblems(cells.problems)) }
         let input = ProductInput(sku: cells.value(.sku) ?? "", name: cells.value(.name) ?? "", category: cells.value(.category),
                                  listPrice: Money(minorUnits: listPrice, currency: currency), unitCost: Money(minorUnits: unitCost, currency: currency))
@@ -236,15 +244,7 @@ public struct InteractionImportRow: Sendable, Equatable {
     public static func parse(_ values: [String], row: Int, mapping: InteractionImportMapping, timeZone: TimeZone, now: Date) -> Result<InteractionImportRow, ImportProblems> {
         var cells = ImportCells(values, row: row, mapping: mapping)
         if let wrongWidth = cells.wrongWidth { return .failure(ImportProblems([wrongWidth])) }
-        var customer: CustomerReference?
-        if let x = cells.value(.customer) {
-            customer = .externalID(Normalise.name(x))
-        } else if let e = cells.value(.customerEmail) {
-            if let email = Normalise.email(e) { customer = .email(email) } else { cells.problem(.customerEmail, "is not an e-mail address") }
-        } else {
-            cells.problem(mapping.column(of: .customer) != nil || mapping.column(of: .customerEmail) == nil ? .customer : .customerEmail,
-                          "is required: the customer's external id or e-mail")
-        }
+        let customer = cells.customer(.customer, orEmail: .customerEmail)
         var kind: Interaction.Kind?
         if let k = cells.value(.kind) {
             kind = Interaction.Kind(rawValue: k.lowercased()) ?? Self.chineseKinds[k]

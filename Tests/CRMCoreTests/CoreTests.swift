@@ -131,4 +131,23 @@ struct CoreTests {
         let issues = CustomFieldDefinition.validate(["since": .text("yesterday"), "tier": .text("C"), "x": .text("")], against: defs)
         #expect(issues.map(\.pointer) == ["/customFields/since", "/customFields/tier", "/customFields/x", "/customFields/budget"])
     }
+
+    @Test func orderLineCellsReadAmountsCurrenciesAndTheCustomer() throws {
+        let mapping = try OrderImportMapping(headers: ["订单号", "邮箱", "日期", "商品编码", "数量", "单价", "币种"])
+        let good = OrderImportRow.parse(["O-1", "A@Example.com", "2026/3/1", "SKU-1", "2", "¥1,000.5", ""], row: 2, mapping: mapping,
+                                        defaultCurrency: .cny)
+        let row = try good.get()
+        #expect(row.customer == .email("a@example.com") && row.unitPrice == 100_050 && row.currency == .cny && row.unitCost == nil)
+        let yen = try OrderImportRow.parse(["O-2", "a@example.com", "2026-03-01", "S", "1", "500", "jpy"], row: 3, mapping: mapping,
+                                           defaultCurrency: .cny).get()
+        #expect(yen.currency == Currency("JPY") && yen.unitPrice == 500)
+        guard case .failure(let bad) = OrderImportRow.parse(["O-3", "not-mail", "2026-03-01", "S", "1", "1.001", "元"], row: 4,
+                                                            mapping: mapping, defaultCurrency: .cny) else {
+            Issue.record("a row with a bad e-mail, amount and currency was accepted")
+            return
+        }
+        #expect(bad.problems.map(\.column) == ["邮箱", "币种", "单价"])
+        #expect(bad.problems.map(\.reason) == ["is not an e-mail address", "is not an ISO 4217 currency code (CNY, USD …)",
+                                              "must be an amount from 0 with at most 2 decimals"])
+    }
 }
