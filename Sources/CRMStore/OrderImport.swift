@@ -206,7 +206,11 @@ public struct OrderImporter: Sendable {
 
         // Orders already stored under these numbers: replaced when the file says otherwise.
         var stored: [String: Order] = [:]
-        let storedIDs = try await ImportRun.lookup(db, "SELECT id FROM orders", "external_id", accepted.map(\.key), { try $0.int64("id") })
+        let storedOwners = try await ImportRun.lookup(
+            db, "SELECT o.id, c.owner_id FROM orders o JOIN customers c ON c.id = o.customer_id", "o.external_id", accepted.map(\.key),
+            { (try $0.int64("id"), try $0.optionalID("owner_id", User.self)) })
+        let ownerOfOrder = Dictionary(storedOwners, uniquingKeysWith: { a, _ in a })
+        let storedIDs = storedOwners.map(\.0)
         for slice in stride(from: 0, to: storedIDs.count, by: 500) {
             let sql = "SELECT * FROM orders " + whereIn("id", storedIDs[slice..<min(slice + 500, storedIDs.count)])
             for order in try await OrderRepository.fetchMany(db, sql) { stored[order.externalID ?? ""] = order }
@@ -223,8 +227,7 @@ public struct OrderImporter: Sendable {
             }
             // Moving an order away from a customer is writing that customer's orders too.
             if old.customerID.rawValue != group.customerID,
-               let owner = try await db.raw("SELECT owner_id FROM customers WHERE id = \(bind: old.customerID.rawValue)").first(),
-               !AccessPolicy.allows(context.actor, .writeRecord(.order, customerOwnerID: try Row(owner).optionalID("owner_id"))) {
+               !AccessPolicy.allows(context.actor, .writeRecord(.order, customerOwnerID: ownerOfOrder[old.id.rawValue] ?? nil)) {
                 refuse(group, first, .orderID, group.key, "order \(group.key) belongs to customer \(old.customerID), whose orders you may not change")
                 continue
             }

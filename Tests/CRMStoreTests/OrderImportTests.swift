@@ -134,12 +134,20 @@ struct OrderImportTests {
             var theirs = makeCustomerInput("别人的", owner: users.otherSales.userID)
             theirs.externalID = "THEIRS"
             _ = try await store.customers.create(mine, by: users.admin)
-            _ = try await store.customers.create(theirs, by: users.admin)
+            let theirsID = try await store.customers.create(theirs, by: users.admin).id
             _ = try await store.products.create(makeProductInput("SKU-1"), by: users.admin)
             let file = "order_id,customer,order_date,sku,quantity,unit_price\nA,MINE,2026-01-01,SKU-1,1,1\nB,THEIRS,2026-01-01,SKU-1,1,1\n"
             let report = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.sales)
             #expect(report.created == 1 && report.failed == 1)
             #expect(report.problems.first?.reason.contains("not yours") == true)
+            // Order B stored under the other salesperson's customer may not be moved to one's own.
+            let byAdmin = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.admin)
+            #expect(byAdmin.created == 1 && byAdmin.unchanged == 1)
+            let moving = "order_id,customer,order_date,sku,quantity,unit_price\nB,MINE,2026-01-01,SKU-1,1,1\n"
+            let moved = try await store.orderImport.run(try Self.source(moving), options: OrderImportOptions(), by: users.sales)
+            #expect(moved.updated == 0 && moved.problems.map(\.reason) == [
+                "order B belongs to customer \(theirsID), whose orders you may not change",
+            ])
             await #expect(throws: DomainError.self) {
                 _ = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(), by: users.marketing)
             }
