@@ -25,7 +25,7 @@ extension APIImplementation {
         if let name = q.saveProfile { try await store.importProfiles.save(name, mapping: mapping, by: actor) }
         if let days = q.followUpDays, !(0...365).contains(days) { throw DomainError.invalid("/query/followUpDays", "must be 0 to 365") }
         let options = CustomerImportOptions(
-            mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+            mode: Self.mode(q.mode), dryRun: q.dryRun ?? false,
             matchOn: [.externalID] + (q.match ?? []).compactMap { CustomerImportOptions.MatchKey(rawValue: $0.rawValue) },
             mapping: mapping,
             defaults: CustomerImportDefaults(roles: q.roles.map { $0.compactMap { CustomerRole(rawValue: $0.rawValue) } } ?? [.customer],
@@ -34,7 +34,7 @@ extension APIImplementation {
             followUp: q.followUp.map { CustomerImportOptions.FollowUp(title: $0, dueInDays: q.followUpDays ?? 3) })
         guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
         let path = try await Self.receive(body)
-        let encoding = q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto
+        let encoding = Self.encoding(q.encoding)
         let job = try await imports.start(upload: path, encoding: encoding, options: options, by: actor)
         return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
     }
@@ -43,11 +43,11 @@ extension APIImplementation {
         let actor = try actor()
         try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: actor.userID))
         let q = input.query
-        let options = OrderImportOptions(mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+        let options = OrderImportOptions(mode: Self.mode(q.mode), dryRun: q.dryRun ?? false,
                                          mapping: try Self.mapping(q.map), defaultCurrency: try Self.currency(q.currency))
         guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
         let path = try await Self.receive(body)
-        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
+        let job = try await imports.start(upload: path, encoding: Self.encoding(q.encoding),
                                           options: options, by: actor)
         return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
     }
@@ -60,8 +60,8 @@ extension APIImplementation {
         let currency = try Self.currency(q.currency)
         guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
         let path = try await Self.receive(body)
-        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
-                                          mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+        let job = try await imports.start(upload: path, encoding: Self.encoding(q.encoding),
+                                          mode: Self.mode(q.mode), dryRun: q.dryRun ?? false,
                                           mapping: mapping, currency: currency, by: actor)
         return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
     }
@@ -76,10 +76,20 @@ extension APIImplementation {
         } ?? TimeZone(identifier: "Asia/Shanghai")!
         guard case .csv(let body) = input.body else { throw ProblemDetails.malformed("send the CSV file as the body (text/csv)", pointer: "/body") }
         let path = try await Self.receive(body)
-        let job = try await imports.start(upload: path, encoding: q.encoding.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto,
-                                          mode: q.mode == .allOrNothing ? .allOrNothing : .validRows, dryRun: q.dryRun ?? false,
+        let job = try await imports.start(upload: path, encoding: Self.encoding(q.encoding),
+                                          mode: Self.mode(q.mode), dryRun: q.dryRun ?? false,
                                           mapping: mapping, timeZone: zone, by: actor)
         return .accepted(.init(body: .json(try Transcode.convert(JobJSON(job)))))
+    }
+
+    /// The `encoding` query parameter (each import operation has its own generated enum of it).
+    static func encoding<E: RawRepresentable<String>>(_ given: E?) -> TextEncoding {
+        given.flatMap { TextEncoding(rawValue: $0.rawValue) } ?? .auto
+    }
+
+    /// The `mode` query parameter: valid rows unless all-or-nothing is asked for.
+    static func mode<E: RawRepresentable<String>>(_ given: E?) -> CustomerImportOptions.Mode {
+        given.flatMap { CustomerImportOptions.Mode(rawValue: $0.rawValue) } ?? .validRows
     }
 
     /// `header=field` pairs from the query.

@@ -40,14 +40,14 @@ public final class ImportJobs: Sendable {
         self.logger = logger
     }
 
-    /// The importer a job runs: the file, where refused rows go, progress (rows read).
-    public typealias Run = @Sendable (CSVRowSource, _ problems: @escaping @Sendable ([ImportProblem]) throws -> Void,
-                                      _ progress: @escaping @Sendable (Int) -> Void) async throws -> any Encodable & Sendable
+    /// The importer a job runs: the file, where refused rows go, progress (rows read, estimated rows).
+    public typealias Run<Counts: ImportCounts> = @Sendable (CSVRowSource, _ problems: @escaping @Sendable ([ImportProblem]) throws -> Void,
+                                                           _ progress: @escaping @Sendable (Int, Int) -> Void) async throws -> ImportReport<Counts>
 
     /// Checks the file's header and the mapping at once (`checkHeader`, so a file that cannot
     /// be imported at all is refused with 400), then imports in the background.
-    public func start(_ kind: Kind, upload path: String, encoding: TextEncoding, by actor: Actor,
-                      checkHeader: ([String]) async throws -> Void, run: @escaping Run) async throws -> Job {
+    public func start<Counts>(_ kind: Kind, upload path: String, encoding: TextEncoding, by actor: Actor,
+                              checkHeader: ([String]) async throws -> Void, run: @escaping Run<Counts>) async throws -> Job {
         let source: CSVRowSource
         do {
             source = try CSVRowSource(path: path, encoding: encoding)
@@ -77,8 +77,8 @@ public final class ImportJobs: Sendable {
                 try? FileManager.default.removeItem(atPath: path)
             }
             do {
-                let report = try await run(source, { problems.write($0) }, { [weak self] done in self?.update(id) { $0.rowsRead = done } })
-                update(id) { $0.status = .finished; $0.report = report }
+                let report = try await run(source, { problems.write($0) }, { [weak self] done, _ in self?.update(id) { $0.rowsRead = done } })
+                update(id) { $0.status = .finished; $0.report = report; $0.rowsRead = report.rows }
             } catch {
                 logger.error("import failed", metadata: ["job": "\(id)", "error": "\(error)"])
                 update(id) { $0.status = .failed; $0.error = Self.describe(error) }
@@ -94,9 +94,7 @@ public final class ImportJobs: Sendable {
         return try await start(.customers, upload: path, encoding: encoding, by: actor, checkHeader: { header in
             _ = try CustomerImportMapping(headers: header, explicit: options.mapping, customFields: try await store.customFields.list())
         }, run: { source, problems, progress in
-            let report = try await store.customerImport.run(source, options: options, by: actor, problems: problems, progress: { done, _ in progress(done) })
-            progress(report.rows)
-            return report
+            try await store.customerImport.run(source, options: options, by: actor, problems: problems, progress: progress)
         })
     }
 
@@ -107,9 +105,7 @@ public final class ImportJobs: Sendable {
         return try await start(.orders, upload: path, encoding: encoding, by: actor, checkHeader: { header in
             _ = try OrderImportMapping(headers: header, explicit: options.mapping)
         }, run: { source, problems, progress in
-            let report = try await store.orderImport.run(source, options: options, by: actor, problems: problems, progress: { done, _ in progress(done) })
-            progress(report.rows)
-            return report
+            try await store.orderImport.run(source, options: options, by: actor, problems: problems, progress: progress)
         })
     }
 
@@ -120,10 +116,8 @@ public final class ImportJobs: Sendable {
         return try await start(.interactions, upload: path, encoding: encoding, by: actor, checkHeader: { header in
             _ = try InteractionImportMapping(headers: header, explicit: mapping)
         }, run: { source, problems, progress in
-            let report = try await store.interactionImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, timeZone: timeZone,
-                                                               by: actor, problems: problems, progress: { done, _ in progress(done) })
-            progress(report.rows)
-            return report
+            try await store.interactionImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, timeZone: timeZone,
+                                                               by: actor, problems: problems, progress: progress)
         })
     }
 
@@ -135,10 +129,8 @@ public final class ImportJobs: Sendable {
         return try await start(.products, upload: path, encoding: encoding, by: actor, checkHeader: { header in
             _ = try ProductImportMapping(headers: header, explicit: mapping)
         }, run: { source, problems, progress in
-            let report = try await store.productImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, defaultCurrency: currency,
-                                                           by: actor, problems: problems, progress: { done, _ in progress(done) })
-            progress(report.rows)
-            return report
+            try await store.productImport.run(source, mode: mode, dryRun: dryRun, mapping: mapping, defaultCurrency: currency,
+                                                           by: actor, problems: problems, progress: progress)
         })
     }
 

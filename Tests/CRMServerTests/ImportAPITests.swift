@@ -48,6 +48,14 @@ struct ImportAPITests {
             let errors = try await api.get("/imports/\(try #require(started.id))/errors", as: "admin")
             #expect(errors.text.contains("4,商品编码,T-9,unknown product: no product has SKU T-9"))
             #expect(try await store.summaries.summaries(of: c.id).first?.revenue == 2_950)
+
+            let whole = try await api.call(.post, "/imports/orders?mode=allOrNothing", as: "admin",
+                                           json: "order_id,customer,order_date,sku,quantity,unit_price\nC,C-5,2026-02-05,T-1,1,10\nD,C-5,2026-02-05,T-9,1,1\n",
+                                           headers: ["Content-Type": "text/csv"])
+            let wholeID = try #require(whole.id)
+            let wholeReport = try #require(try await Self.finished(api, wholeID, as: "admin").object["report"] as? [String: Any])
+            #expect(wholeReport["mode"] as? String == "allOrNothing" && wholeReport["committed"] as? Bool == false)
+            #expect(try await store.orders.list(.init(customerID: c.id)).items.count == 1, "order C is not written")
         }
     }
 
