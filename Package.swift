@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "CRMWeb",
             dependencies: [
-                "CRMCore",
+                "CRMCore", "CRMAnalytics",
                 .product(name: "Plot", package: "Plot"),
             ]
         ),
@@ -103,6 +103,7 @@ let package = Package(
         ),
         .testTarget(name: "CRMCoreTests", dependencies: ["CRMCore"]),
         .testTarget(name: "CRMAnalyticsTests", dependencies: ["CRMAnalytics", "CRMCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "CRMWebTests", dependencies: ["CRMWeb", "CRMCore", "CRMAnalytics"], exclude: ["__Snapshots__"]),
         .testTarget(name: "CRMStoreTests", dependencies: ["CRMStore", "CRMAnalytics", "CRMTestSupport"]),
         .testTarget(
             name: "CRMServerTests",

@@ -26,8 +26,8 @@ public struct ApplicationDependencies: Sendable {
     }
 }
 
-/// Builds the HTTP application: health and metrics, the OpenAPI document, and the API
-/// under /api/v1. The database's own service (PostgreSQL's pool) runs beside it, and
+/// Builds the HTTP application: health and metrics, the OpenAPI document, the API under
+/// /api/v1, and the browser pages. The database's own service (PostgreSQL's pool) runs beside it, and
 /// shuts down after the server has finished its in-flight requests.
 /// `beforeServing` runs once the database service is up (migrations, demo data) and
 /// before the port opens.
@@ -66,12 +66,14 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
 
     let authenticator = Authenticator(store: dependencies.store, persist: dependencies.persist, configuration: configuration)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+    let imports = ImportJobs(store: dependencies.store, logger: logger)
     let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,
-                                           imports: ImportJobs(store: dependencies.store, logger: logger),
-                                           configuration: configuration, logger: logger)
+                                           imports: imports, configuration: configuration, logger: logger)
     // The group already carries the /api/v1 prefix.
     try implementation.registerHandlers(on: api, serverURL: URL(string: "/")!, configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds),
                                         middlewares: [ProblemMiddleware(logger: logger)])
+    WebApp(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics, imports: imports,
+           configuration: configuration, logger: logger).register(on: router)
     return router
 }
 

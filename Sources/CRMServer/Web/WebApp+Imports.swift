@@ -1,0 +1,175 @@
+import CRMCore
+import CRMStore
+import CRMWeb
+import Foundation
+import Hummingbird
+
+/// The import pages: an upload form (multipart), then the job's progress and result.
+extension WebApp {
+    /// A browser upload is a customer list or a price list, read into memory to split the
+    /// form; the API (`POST /api/v1/imports/…`) streams files of any size.
+    static let uploadLimit = 64 << 20
+
+    func registerImports(on router: Router<BasicRequestContext>) {
+        router.get("/imports") { request, _ in
+            try await signedIn(request) { visit, _ in html(ImportPage().render(visit.page), visit) }
+        }
+        router.post("/imports") { request, _ in try await signedIn(request) { visit, actor in try await upload(request, visit, actor) } }
+        router.get("/imports/:id") { request, context in
+            try await signedIn(request) { visit, actor in
+                let job = try imports.job(try context.parameters.require("id", as: Int64.self), for: actor)
+                return html(ImportPage(job: Self.jobView(job)).render(visit.page), visit)
+            }
+        }
+        router.get("/imports/:id/errors.csv") { request, context in
+            try await signedIn(request) { _, actor in
+                let id = try context.parameters.require("id", as: Int64.self)
+                let data = try imports.errorReport(id, for: actor)
+                var headers = Self.securityHeaders
+                headers[.contentType] = "text/csv; charset=utf-8"
+                headers[.contentDisposition] = "attachment; filename=\"import-\(id)-errors.csv\""
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+        }
+    }
+
+    func upload(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {
+        var request = request
+        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType) else {
+            throw Refusal.badRequest("send the form as multipart/form-data")
+        }
+        let body = try await request.collectBody(upTo: Self.uploadLimit)
+        let form = try MultipartForm(Array(buffer: body), boundary: boundary)
+        guard let token = form.text(csrfFieldName), Self.constantTimeEqual(token, visit.page.csrfToken) else { throw Refusal.csrf }
+        guard let file = form.file("file"), !file.isEmpty else {
+            return html(ImportPage(problem: visit.page.strings[.noFileChosen]).render(visit.page), status: .badRequest, visit)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("crm-upload-\(UUID().uuidString).csv").path
+        guard FileManager.default.createFile(atPath: path, contents: Data(file)) else { throw Refusal.badRequest("the upload could not be stored") }
+        let mode = CustomerImportOptions.Mode(rawValue: form.text("mode") ?? "") ?? .validRows
+        let dryRun = form.text("dryRun") != nil
+        let kind = ImportPage.Kind(rawValue: form.text("kind") ?? "") ?? .customers
+        do {
+            let job: ImportJobs.Job
+            switch kind {
+            case .customers:
+                let options = CustomerImportOptions(mode: mode, dryRun: dryRun, matchOn: [.externalID],
+                                                    defaults: CustomerImportDefaults(countryCode: configuration.defaultCountryCode),
+                                                    ownerID: actor.role == .sales ? actor.userID : nil)
+                job = try await imports.start(upload: path, encoding: .auto, options: options, by: actor)
+            case .orders:
+                job = try await imports.start(upload: path, encoding: .auto, options: OrderImportOptions(mode: mode, dryRun: dryRun), by: actor)
+            case .products:
+                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: [:], currency: .cny, by: actor)
+            case .interactions:
+                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: [:],
+                                              timeZone: TimeZone(identifier: "Asia/Shanghai")!, by: actor)
+            }
+            return redirect("/imports/\(job.id)")
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            let message: String = switch error {
+            case let e as DomainError: WebMessages.describe(e, visit.page.strings)
+            case let e as ProblemDetails: e.detail ?? e.title
+            default: throw error
+            }
+            return html(ImportPage(problem: message).render(visit.page), status: .badRequest, visit)
+        }
+    }
+
+    static func jobView(_ job: ImportJobs.Job) -> ImportPage.Job {
+        var view = ImportPage.Job(id: job.id, kind: ImportPage.Kind(rawValue: job.kind.rawValue) ?? .customers,
+                                  status: ImportPage.Job.Status(rawValue: job.status.rawValue) ?? .failed,
+                                  rowsRead: job.rowsRead, estimatedRows: job.estimatedRows, error: job.error)
+        if let report = job.report as? any ImportReportFigures {
+            view.created = report.created; view.updated = report.updated; view.unchanged = report.unchanged
+            view.rejected = report.failed; view.committed = report.committed; view.dryRun = report.dryRun
+            view.problems = report.problems
+        }
+        return view
+    }
+}
+
+/// What every import's report says, whatever its kind (the job keeps it type-erased).
+protocol ImportReportFigures {
+    var created: Int { get }
+    var updated: Int { get }
+    var unchanged: Int { get }
+    var failed: Int { get }
+    var committed: Bool { get }
+    var dryRun: Bool { get }
+    var problems: [ImportProblem] { get }
+}
+
+extension ImportReport: ImportReportFigures {}
+
+/// A `multipart/form-data` body split into its fields and files (RFC 7578).
+struct MultipartForm {
+    struct Part {
+        var name: String
+        var filename: String?
+        var content: ArraySlice<UInt8>
+    }
+
+    var parts: [Part] = []
+
+    static func boundary(_ contentType: String) -> String? {
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == "boundary" { return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        return nil
+    }
+
+    init(_ body: [UInt8], boundary: String) throws {
+        let delimiter = Array(("--" + boundary).utf8)
+        var positions: [Int] = []
+        var i = 0
+        while let found = Self.find(delimiter, in: body, from: i) {
+            positions.append(found)
+            i = found + delimiter.count
+        }
+        guard positions.count >= 2 else { throw WebApp.Refusal.badRequest("the upload is not a complete multipart form") }
+        for (start, end) in zip(positions, positions.dropFirst()) {
+            var partStart = start + delimiter.count
+            // Skip the CRLF after the delimiter; the part ends before the CRLF preceding the next one.
+            if partStart + 1 < body.count, body[partStart] == 13, body[partStart + 1] == 10 { partStart += 2 }
+            var partEnd = end
+            if partEnd >= 2, body[partEnd - 2] == 13, body[partEnd - 1] == 10 { partEnd -= 2 }
+            guard partStart <= partEnd, let headerEnd = Self.find([13, 10, 13, 10], in: body, from: partStart), headerEnd <= partEnd else { continue }
+            let headers = String(decoding: body[partStart..<headerEnd], as: UTF8.self)
+            guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition") }) else { continue }
+            let name = Self.parameter("name", in: String(disposition)) ?? ""
+            parts.append(Part(name: name, filename: Self.parameter("filename", in: String(disposition)), content: body[(headerEnd + 4)..<partEnd]))
+        }
+    }
+
+    static func parameter(_ key: String, in header: String) -> String? {
+        for piece in header.split(separator: ";").dropFirst() {
+            let kv = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == key { return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        return nil
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        let first = needle[0]
+        var i = start
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first, haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    func text(_ name: String) -> String? {
+        parts.first { $0.name == name && $0.filename == nil }.map { String(decoding: $0.content, as: UTF8.self) }
+    }
+
+    func file(_ name: String) -> ArraySlice<UInt8>? {
+        parts.first { $0.name == name && $0.filename != nil }?.content
+    }
+}

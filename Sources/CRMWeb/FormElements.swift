@@ -1,0 +1,34 @@
+import Plot
+
+/// Form controls Plot does not spell the way the pages need: options with visible text
+/// (Plot's `option` is attribute-only) and selects with a name.
+enum FormElements {
+    typealias Choice = (value: String, label: String, selected: Bool)
+
+    static func select<Context>(id: String, name: String, _ choices: [Choice]) -> Node<Context> {
+        .element(named: "select", nodes: [
+            .attribute(named: "id", value: id),
+            .attribute(named: "name", value: name),
+        ] + choices.map { choice in
+            .element(named: "option", nodes: [
+                .attribute(named: "value", value: choice.value),
+                .if(choice.selected, .attribute(named: "selected", value: "selected")),
+                .text(choice.label),
+            ])
+        })
+    }
+
+    /// An expandable panel (a quick form on the 360 page) that opens without JavaScript.
+    static func details<Context>(id: String, summary: String, open: Bool, _ content: Node<Context>) -> Node<Context> {
+        .element(named: "details", nodes: [
+            .attribute(named: "class", value: "action card"),
+            .if(open, .attribute(named: "open", value: "open")),
+            .element(named: "summary", nodes: [
+                .attribute(named: "class", value: "button"),
+                .attribute(named: "id", value: id),
+                .text(summary),
+            ]),
+            content,
+        ])
+    }
+}

@@ -1,0 +1,213 @@
+import CRMCore
+import CRMServer
+import CRMStore
+import CRMTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself, and reads the
+/// CSRF token from the last page so forms can be posted as a person would.
+final class TestBrowser: @unchecked Sendable {
+    // @unchecked: each test drives its browser from one task, one request at a time.
+    let client: any TestClientProtocol
+    var cookies: [String: String] = [:]
+    var csrf: String?
+
+    init(client: any TestClientProtocol) { self.client = client }
+
+    struct Page {
+        var status: Int
+        var headers: HTTPFields
+        var html: String
+        var location: String? { headers[.location] }
+    }
+
+    @discardableResult
+    func request(_ method: HTTPRequest.Method, _ path: String, body: ByteBuffer? = nil, contentType: String? = nil) async throws -> Page {
+        var headers = HTTPFields()
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        if let contentType { headers[.contentType] = contentType }
+        let page = try await client.execute(uri: path, method: method, headers: headers, body: body) { r in
+            Page(status: Int(r.status.code), headers: r.headers, html: String(buffer: r.body))
+        }
+        for field in page.headers where field.name == .setCookie {
+            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 {
+                if field.value.contains("Max-Age=0") || field.value.contains("1970") { cookies[pair[0]] = nil } else { cookies[pair[0]] = pair[1] }
+            }
+        }
+        if let range = page.html.range(of: #"name="_csrf" value=""#) {
+            csrf = String(page.html[range.upperBound...].prefix { $0 != "\"" })
+        }
+        return page
+    }
+
+    func get(_ path: String) async throws -> Page { try await request(.get, path) }
+
+    /// Posts a form with the page's CSRF token (unless `csrf` is false).
+    func post(_ path: String, _ fields: [(String, String)], csrf: Bool = true) async throws -> Page {
+        let all = (csrf ? [("_csrf", self.csrf ?? "")] : []) + fields
+        let body = all.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        return try await request(.post, path, body: ByteBuffer(string: body), contentType: "application/x-www-form-urlencoded")
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
+    }
+
+    func signIn(_ username: String, password: String = "correct horse battery") async throws -> Page {
+        try await get("/login")
+        return try await post("/login", [("username", username), ("password", password), ("next", "/")])
+    }
+}
+
+/// Runs `body` against the whole application (API and pages) with every test user's
+/// password set to "correct horse battery".
+func withWeb(_ backend: TestBackend, _ body: @escaping @Sendable (TestBrowser, Store, TestUsers) async throws -> Void) async throws {
+    try await withTestStore(backend) { store, users in
+        let hash = try await Authenticator.hashPassword("correct horse battery", cost: 4)
+        for actor in users.all { try await store.users.setPassword(actor.userID, hash: hash, by: nil) }
+        let configuration = ServerConfiguration(signInFailureLimit: 3, bcryptCost: 4, logLevel: .warning)
+        let router = try buildRouter(configuration: configuration, dependencies: .init(store: store), logger: testLogger)
+        let app = Application(router: router, logger: testLogger)
+        try await app.test(.router) { client in try await body(TestBrowser(client: client), store, users) }
+    }
+}
+
+@Suite("Web pages: sign-in, forms, permissions and CSRF")
+struct WebTests {
+    @Test(arguments: TestBackend.available)
+    func signInIsRequiredAndChecked(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, _, _ in
+            let anonymous = try await browser.get("/customers?q=%E5%BC%A0")
+            #expect(anonymous.status == 303 && anonymous.location == "/login?next=%2Fcustomers%3Fq%3D%25E5%25BC%25A0")
+
+            let form = try await browser.get("/login")
+            #expect(form.status == 200 && browser.cookies["crm_csrf"] != nil && browser.csrf == browser.cookies["crm_csrf"])
+            let forged = try await browser.post("/login", [("username", "sales"), ("password", "correct horse battery")], csrf: false)
+            #expect(forged.status == 403 && browser.cookies["crm_session"] == nil)
+            let wrong = try await browser.post("/login", [("username", "sales"), ("password", "not the password")])
+            #expect(wrong.status == 401 && wrong.html.contains("用户名或密码不正确") && browser.cookies["crm_session"] == nil)
+
+            let signedIn = try await browser.post("/login", [("username", "sales"), ("password", "correct horse battery"), ("next", "//evil.example/")])
+            #expect(signedIn.status == 303 && signedIn.location == "/" && browser.cookies["crm_session"] != nil)
+            let dashboard = try await browser.get("/")
+            #expect(dashboard.status == 200 && dashboard.html.contains("<h1>仪表盘</h1>") && dashboard.html.contains("Sales · 销售"))
+
+            let out = try await browser.post("/logout", [])
+            #expect(out.status == 303 && out.location == "/login?signedOut=1")
+            #expect(try await browser.get("/").status == 303)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func loggingAContactShowsItOnTheTimeline(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            let customer = try await store.customers.create(makeCustomerInput("张伟", owner: users.sales.userID), by: users.sales)
+            try await browser.signIn("sales")
+            #expect(try await browser.get("/customers/\(customer.id)").status == 200)
+
+            let forged = try await browser.post("/customers/\(customer.id)/interactions", [("kind", "visit"), ("subject", "forged")], csrf: false)
+            #expect(forged.status == 403)
+            let logged = try await browser.post("/customers/\(customer.id)/interactions",
+                                                [("kind", "visit"), ("direction", "outbound"), ("subject", "季度回访 <b>"), ("notes", "")])
+            #expect(logged.status == 303 && logged.location == "/customers/\(customer.id)?done=interaction")
+
+            let stored = try await store.interactions.list(.init(customerID: customer.id)).items
+            #expect(stored.count == 1 && stored.first?.kind == .visit && stored.first?.subject == "季度回访 <b>" && stored.first?.notes == nil)
+            let page = try await browser.get("/customers/\(customer.id)?done=interaction")
+            #expect(page.html.contains("联系记录已保存"))
+            #expect(page.html.contains("拜访 · 主动联系 · 季度回访 &lt;b&gt;"))
+            #expect(!page.html.contains("季度回访 <b>"))
+
+            let task = try await browser.post("/customers/\(customer.id)/tasks", [("title", "寄报价单"), ("dueDate", "2026-13-01")])
+            #expect(task.status == 400 && task.html.contains("日期格式应为 YYYY-MM-DD"))
+            #expect(try await store.tasks.list(.init(customerID: customer.id)).items.isEmpty)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func editingChecksFieldsVersionsAndOwnership(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            let mine = try await store.customers.create(makeCustomerInput("王芳", owner: users.sales.userID), by: users.sales)
+            let theirs = try await store.customers.create(makeCustomerInput("赵强", owner: users.otherSales.userID), by: users.otherSales)
+            try await browser.signIn("sales")
+
+            #expect(try await browser.get("/customers/\(theirs.id)/edit").status == 403)
+            let editForm = try await browser.get("/customers/\(mine.id)/edit")
+            #expect(editForm.status == 200 && editForm.html.contains(#"name="version" value="\#(mine.version)""#))
+            let fields: [(String, String)] = [("version", "\(mine.version)"), ("kind", "person"), ("name", "王芳"), ("roles", "customer"),
+                                              ("email", "not an address"), ("birthday", "1990-02-30"), ("owner", "\(users.sales.userID)")]
+            let refused = try await browser.post("/customers/\(mine.id)/edit", fields)
+            #expect(refused.status == 400)
+            #expect(refused.html.contains(#"id="error-email""#) && refused.html.contains(#"id="error-birthday""#))
+            #expect(try await store.customers.get(mine.id).version == mine.version)
+
+            // Someone else saves first: the stale form is refused and shows the latest values.
+            var changed = CustomerInput(mine)
+            changed.profile.industry = "医疗器械"
+            _ = try await store.customers.update(mine.id, with: changed, ifVersion: mine.version, by: users.manager)
+            let stale = try await browser.post("/customers/\(mine.id)/edit", [("version", "\(mine.version)"), ("kind", "person"), ("name", "王芳芳"),
+                                                                            ("roles", "customer"), ("owner", "\(users.sales.userID)")])
+            #expect(stale.status == 409 && stale.html.contains("医疗器械"))
+            #expect(try await store.customers.get(mine.id).name == "王芳")
+
+            let saved = try await browser.post("/customers/\(mine.id)/edit", [("version", "\(mine.version + 1)"), ("kind", "person"), ("name", "王芳芳"),
+                                                                            ("roles", "customer"), ("roles", "prospect"), ("industry", "医疗器械"),
+                                                                            ("owner", "\(users.sales.userID)")])
+            #expect(saved.status == 303)
+            let after = try await store.customers.get(mine.id)
+            #expect(after.name == "王芳芳" && after.roles == [.customer, .prospect] && after.profile.industry == "医疗器械")
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func languageChoiceIsKeptOnTheAccount(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            try await browser.get("/login")
+            // Before sign-in the switch is a cookie.
+            let anonymous = try await browser.post("/language", [("language", "en"), ("back", "/login")])
+            #expect(anonymous.status == 303 && browser.cookies["crm_lang"] == "en")
+            #expect(try await browser.get("/login").html.contains(#"<html lang="en">"#))
+
+            try await browser.signIn("marketing")
+            #expect(try await browser.get("/").html.contains(#"<html lang="zh-Hans">"#))
+            let switched = try await browser.post("/language", [("language", "en"), ("back", "https://evil.example/")])
+            #expect(switched.status == 303 && switched.location == "/")
+            #expect(try await store.users.get(users.marketing.userID).locale == "en")
+            #expect(try await browser.get("/").html.contains("<h1>Dashboard</h1>"))
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func uploadedImportReportsItsBadRow(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, _ in
+            try await browser.signIn("manager")
+            try await browser.get("/imports")
+            let boundary = "----crmtest"
+            let csv = "external_id,name,email\nx-1,周杰,zhou@example.com\nx-2,吴敏,not-an-email\n"
+            var body = ""
+            for (name, value) in [("_csrf", browser.csrf ?? ""), ("kind", "customers"), ("mode", "validRows")] {
+                body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+            }
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
+            let started = try await browser.request(.post, "/imports", body: ByteBuffer(string: body), contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(started.status == 303)
+            let location = try #require(started.location)
+            var page = try await browser.get(location)
+            for _ in 0..<100 where page.html.contains(#"data-status="running""#) {
+                try await Task.sleep(for: .milliseconds(50))
+                page = try await browser.get(location)
+            }
+            #expect(page.html.contains(#"data-status="finished""#))
+            #expect(page.html.contains("<td class=\"num\" data-label=\"行\">3</td>") && page.html.contains("not-an-email"))
+            #expect(try await store.customers.search("周杰").count == 1)
+            #expect(try await store.customers.search("吴敏").isEmpty)
+            let report = try await browser.get(location + "/errors.csv")
+            #expect(report.status == 200 && report.html.contains("not-an-email"))
+        }
+    }
+}
