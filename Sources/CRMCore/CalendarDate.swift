@@ -76,6 +76,11 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         self.init(daysSinceEpoch: Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
     }
 
+    /// The calendar date of an instant in a time zone (today in Shanghai starts at 16:00 UTC).
+    public init(_ instant: Date, in zone: TimeZone) {
+        self.init(utc: instant.addingTimeInterval(Double(zone.secondsFromGMT(for: instant))))
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -11,7 +11,8 @@ enum FormElements {
             .attribute(named: "name", value: name),
         ] + choices.map { choice in
             .element(named: "option", nodes: [
-                .attribute(named: "value", value: choice.value),
+                // Kept when empty: an option without a value would submit its label.
+                .attribute(Attribute(name: "value", value: choice.value.attributeEscaped, ignoreIfValueIsEmpty: false)),
                 .if(choice.selected, .attribute(named: "selected", value: "selected")),
                 .text(choice.label),
             ])
@@ -30,5 +31,27 @@ enum FormElements {
             ]),
             content,
         ])
+    }
+}
+
+extension String {
+    /// The text made safe inside a double-quoted attribute. Plot escapes text nodes but
+    /// writes attribute values as given, so every value that may hold typed or requested
+    /// text (a name in a form field, the path to come back to) goes through this.
+    var attributeEscaped: String {
+        guard contains(where: { $0 == "&" || $0 == "\"" || $0 == "<" || $0 == ">" || $0 == "'" }) else { return self }
+        var out = ""
+        out.reserveCapacity(count + 16)
+        for ch in self {
+            switch ch {
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(ch)
+            }
+        }
+        return out
     }
 }

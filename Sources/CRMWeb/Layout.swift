@@ -93,7 +93,7 @@ public enum Layout {
         .form(.class("inline"), .action("/language"), .method(.post),
               hiddenCSRF(context),
               .input(.type(.hidden), .name("language"), .value(context.language.other.rawValue)),
-              .input(.type(.hidden), .name("back"), .value(context.path)),
+              .input(.type(.hidden), .name("back"), .value(context.path.attributeEscaped)),
               .button(.type(.submit), .id("language-switch"), .attribute(named: "lang", value: context.language.other.rawValue),
                       .text(context.language.other.nativeName)))
     }
@@ -105,7 +105,7 @@ public enum Layout {
     }
 
     public static func hiddenCSRF(_ context: PageContext) -> Node<HTML.FormContext> {
-        .input(.type(.hidden), .name(csrfFieldName), .value(context.csrfToken))
+        .input(.type(.hidden), .name(csrfFieldName), .value(context.csrfToken.attributeEscaped))
     }
 
     /// A page that says what went wrong (not found, not allowed) in the viewer's language.

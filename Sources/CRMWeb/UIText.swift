@@ -31,9 +31,15 @@ public enum UIText: String, CaseIterable, Sendable {
     case errorReport, row, column, value, reason, noFileChosen
     case recentImports, tasks, markDone, customer, noOpenTasks, taskDone
     case duplicates, reasons, score, merge, undo, keep
-    case mergeInto, merged, mergeUndone, noDuplicates, users, displayName
-    case role, language, status, active, disabled, addUser
-    case userAdded, apiTokens, analyticsSettings, runAnalysisNow, analysisDone
+    case mergeInto, merged, mergeUndone, noDuplicates, pairsFound, reasonSameEmail
+    case reasonSamePhone, reasonSimilarName, mergeExplained, merges, mergedFrom, undone
+    case savedViews, saveView, viewName, viewSaved, deleteView, uploadTooLarge
+    case users, displayName, role, language, status, active
+    case disabled, addUser, userAdded, apiTokens, analyticsSettings, runAnalysisNow
+    case analysisDone, tokenShownOnce, customFields, enableUser, disableUser, scope
+    case scopeRead, scopeReadWrite, lastUsed, revoke, revoked, newToken
+    case tokenCreated, tokenRevoked, userChanged, windowMonths, repeatModel, refreshEvery
+    case lastAnalysis, settingsThroughAPI
 }
 
 enum Translations {
@@ -222,6 +228,20 @@ enum Translations {
         .merged: "已合并。",
         .mergeUndone: "合并已撤销。",
         .noDuplicates: "没有发现重复客户。",
+        .pairsFound: "对可能重复的客户",
+        .reasonSameEmail: "邮箱相同",
+        .reasonSamePhone: "电话相同",
+        .reasonSimilarName: "名称相似",
+        .mergeExplained: "为每个字段选择要保留的值。被合并客户的订单、联系记录、任务、许可和联系人都会转到保留的客户名下；合并可以撤销。",
+        .merges: "合并记录",
+        .mergedFrom: "已合并客户",
+        .undone: "已撤销",
+        .savedViews: "已保存的视图",
+        .saveView: "保存当前视图",
+        .viewName: "视图名称",
+        .viewSaved: "视图已保存。",
+        .deleteView: "删除",
+        .uploadTooLarge: "文件太大，网页上传最大 64 MB；更大的文件请用命令行 crm import 或 API。",
         .users: "用户",
         .displayName: "显示名",
         .role: "角色",
@@ -235,6 +255,25 @@ enum Translations {
         .analyticsSettings: "分析设置",
         .runAnalysisNow: "立即运行客户分析",
         .analysisDone: "客户分析已完成。",
+        .tokenShownOnce: "新令牌只显示这一次，请立即复制保存：",
+        .customFields: "自定义字段",
+        .enableUser: "启用",
+        .disableUser: "停用",
+        .scope: "权限范围",
+        .scopeRead: "只读",
+        .scopeReadWrite: "读写",
+        .lastUsed: "最近使用",
+        .revoke: "吊销",
+        .revoked: "已吊销",
+        .newToken: "新建 API 令牌",
+        .tokenCreated: "API 令牌已创建。",
+        .tokenRevoked: "API 令牌已吊销。",
+        .userChanged: "用户已更新。",
+        .windowMonths: "统计窗口（月）",
+        .repeatModel: "复购模型",
+        .refreshEvery: "自动运行间隔",
+        .lastAnalysis: "最近一次分析",
+        .settingsThroughAPI: "分析设置可通过 API（PUT /api/v1/analytics/settings）修改。",
     ]
 
     static let en: [UIText: String] = [
@@ -422,6 +461,20 @@ enum Translations {
         .merged: "Merged.",
         .mergeUndone: "Merge undone.",
         .noDuplicates: "No duplicates found.",
+        .pairsFound: "possible duplicate pairs",
+        .reasonSameEmail: "same e-mail",
+        .reasonSamePhone: "same phone",
+        .reasonSimilarName: "similar name",
+        .mergeExplained: "Choose the value to keep for each field. The merged record's orders, contacts, tasks and consents move to the survivor; the merge can be undone.",
+        .merges: "Merges",
+        .mergedFrom: "Merged in",
+        .undone: "Undone",
+        .savedViews: "Saved views",
+        .saveView: "Save this view",
+        .viewName: "View name",
+        .viewSaved: "View saved.",
+        .deleteView: "Delete",
+        .uploadTooLarge: "The file is too large: uploads through the page take up to 64 MB; use crm import or the API for larger files.",
         .users: "Users",
         .displayName: "Display name",
         .role: "Role",
@@ -435,5 +488,24 @@ enum Translations {
         .analyticsSettings: "Analytics settings",
         .runAnalysisNow: "Run the customer analysis now",
         .analysisDone: "Customer analysis finished.",
+        .tokenShownOnce: "The new token is shown only this once; copy it now:",
+        .customFields: "Custom fields",
+        .enableUser: "Enable",
+        .disableUser: "Disable",
+        .scope: "Scope",
+        .scopeRead: "Read only",
+        .scopeReadWrite: "Read and write",
+        .lastUsed: "Last used",
+        .revoke: "Revoke",
+        .revoked: "Revoked",
+        .newToken: "New API token",
+        .tokenCreated: "API token created.",
+        .tokenRevoked: "API token revoked.",
+        .userChanged: "User updated.",
+        .windowMonths: "Window (months)",
+        .repeatModel: "Repeat-purchase model",
+        .refreshEvery: "Runs every",
+        .lastAnalysis: "Last analysis",
+        .settingsThroughAPI: "Analysis settings are changed through the API (PUT /api/v1/analytics/settings).",
     ]
 }

@@ -210,4 +210,83 @@ struct WebTests {
             #expect(report.status == 200 && report.html.contains("not-an-email"))
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func duplicatesAreMergedAndTheMergeUndone(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            let kept = try await store.customers.create(makeCustomerInput("刘洋", email: "liu.yang@example.com", phone: "13900139000"), by: users.manager)
+            let twin = try await store.customers.create(makeCustomerInput("刘阳", email: "liu.yang@example.com"), by: users.manager)
+            _ = try await store.interactions.create(.init(customerID: twin.id, kind: .call, subject: "询价"), by: users.manager)
+            try await browser.signIn("manager")
+
+            let list = try await browser.get("/duplicates")
+            #expect(list.html.contains("/duplicates/merge?survivor=\(kept.id)&merged=\(twin.id)") && list.html.contains("邮箱相同"))
+            let form = try await browser.get("/duplicates/merge?survivor=\(kept.id)&merged=\(twin.id)")
+            #expect(form.status == 200 && form.html.contains(#"name="field.name" value="merged""#))
+            #expect(!form.html.contains(#"name="field.email""#))  // equal on both sides: nothing to choose
+
+            let merged = try await browser.post("/duplicates/merge", [("survivor", "\(kept.id)"), ("merged", "\(twin.id)"), ("field.name", "merged")])
+            #expect(merged.status == 303 && merged.location == "/customers/\(kept.id)?done=merged")
+            #expect(try await store.customers.get(kept.id).name == "刘阳")
+            #expect(try await store.interactions.list(.init(customerID: kept.id)).items.count == 1)
+            let page = try await browser.get("/customers/\(kept.id)?done=merged")
+            let mergeID = try #require(try await store.merges.merges(of: kept.id).first?.id)
+            #expect(page.html.contains(#"action="/merges/\#(mergeID)/undo""#))
+
+            let undone = try await browser.post("/merges/\(mergeID)/undo", [])
+            #expect(undone.status == 303)
+            #expect(try await store.customers.get(kept.id).name == "刘洋")
+            #expect(try await store.customers.get(twin.id).archivedAt == nil)
+            #expect(try await store.interactions.list(.init(customerID: twin.id)).items.count == 1)
+            #expect(try await browser.post("/merges/\(mergeID)/undo", []).status == 409)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func adminManagesUsersAndTokens(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            try await browser.signIn("manager")
+            #expect(try await browser.get("/admin/users").status == 403)
+            _ = try await browser.post("/logout", [])
+
+            try await browser.signIn("admin")
+            #expect(try await browser.get("/admin/users").status == 200)
+            let weak = try await browser.post("/admin/users", [("username", "Bad Name"), ("displayName", "孙丽"), ("role", "service"), ("password", "short")])
+            #expect(weak.status == 400 && weak.html.contains(#"id="error-user-username""#) && weak.html.contains(#"id="error-user-password""#))
+            let added = try await browser.post("/admin/users", [("username", "sunli"), ("displayName", "孙丽"), ("role", "service"),
+                                                               ("locale", "en"), ("password", "a long enough password")])
+            #expect(added.status == 303)
+            let sunli = try #require(try await store.users.list().first { $0.username == "sunli" })
+            #expect(sunli.role == .service && sunli.locale == "en")
+
+            #expect(try await browser.post("/admin/users/\(sunli.id)/disable", []).status == 303)
+            #expect(try await store.users.get(sunli.id).disabled)
+
+            let token = try await browser.post("/admin/tokens", [("name", "ERP sync"), ("scope", "read")])
+            let secret = try #require(token.html.range(of: #"crm_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(token.html[$0]) })
+            let me = try await browser.client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(secret)"]) { Int($0.status.code) }
+            #expect(me == 200)
+            #expect(!(try await browser.get("/admin/users").html.contains(secret)))
+            _ = users
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func hostileInputIsRefusedOrNeutralised(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            _ = try await store.customers.create(makeCustomerInput("Zhang Wei", owner: users.sales.userID), by: users.sales)
+            try await browser.get("/login")
+            // A tab inside "next" would let a browser read "/\t/evil" as "//evil".
+            let signedIn = try await browser.post("/login", [("username", "sales"), ("password", "correct horse battery"), ("next", "/\t/evil.example")])
+            #expect(signedIn.location == "/")
+            // "+" in a query string is a space.
+            let found = try await browser.get("/customers?q=Zhang+Wei")
+            #expect(found.html.contains(">Zhang Wei</a>"))
+            // A part whose headers end right before the next boundary is skipped, not a crash.
+            try await browser.get("/imports")
+            let body = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(browser.csrf ?? "")\r\n--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n--B--\r\n"
+            let odd = try await browser.request(.post, "/imports", body: ByteBuffer(string: body), contentType: "multipart/form-data; boundary=B")
+            #expect(odd.status == 400)
+        }
+    }
 }

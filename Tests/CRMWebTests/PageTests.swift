@@ -124,6 +124,27 @@ struct PageTests {
         #expect(html.contains("&lt;script&gt;alert"))
     }
 
+    /// Plot writes attribute values as given: every typed value in an attribute must be escaped.
+    @Test func typedTextCannotLeaveItsAttribute() {
+        let hostile = #"x" autofocus onfocus="alert(1)"#
+        var fields = CustomerFormPage.Fields(Fixture.customer(name: hostile))
+        fields.industry = hostile
+        let form = CustomerFormPage(customerID: 42, version: 1, fields: fields, owners: [(3, hostile)]).render(Fixture.context(.en, path: "/x?\(hostile)"))
+        let list = CustomerListPage(filters: .init(query: ["q": hostile, "tag": hostile]), rows: [], nextCursor: nil, owners: [(3, hostile)],
+                                    canCreate: false).render(Fixture.context(.en, path: "/customers?q=\(hostile)"))
+        let signIn = SignInPage(username: hostile, next: hostile).render(Fixture.context(.en, viewer: nil))
+        let audit = AuditPage(filters: .init(query: ["entityID": hostile]), entries: [], nextCursor: nil).render(Fixture.context(.en))
+        for html in [form, list, signIn, audit] {
+            #expect(html.range(of: #"<[^>]*\sonfocus=""#, options: .regularExpression) == nil)
+            #expect(html.contains("x&quot; autofocus onfocus=&quot;alert(1)"))
+        }
+    }
+
+    @Test func emptyChoicesSubmitAnEmptyValue() {
+        let html = CustomerListPage(filters: .init(), rows: [], nextCursor: nil, owners: [], canCreate: false).render(Fixture.context(.en))
+        #expect(html.contains(#"<option value>Any</option>"#))  // an empty value, written short
+    }
+
     @Test func timelineIsNewestFirstAcrossSources() {
         let entries = Fixture.page360().timeline(Strings(.zhHans))
         #expect(entries.map(\.kind) == [.interaction, .tierChange, .order])

@@ -71,13 +71,16 @@ extension WebApp {
         case "interaction": s[.interactionLogged]
         case "task": s[.taskAdded]
         case "saved": s[.customerSaved]
+        case "merged": s[.merged]
+        case "undone": s[.mergeUndone]
         default: nil
         }
         let page = try await customer360Page(Customer.ID(id), actor, notice: notice)
         return html(page.render(visit.page), visit)
     }
 
-    func customer360Page(_ id: Customer.ID, _ actor: Actor, notice: String? = nil, formErrors: [String: String] = [:]) async throws -> Customer360Page {
+    func customer360Page(_ id: Customer.ID, _ actor: Actor, notice: String? = nil, formErrors: [String: String] = [:],
+                         formValues: [String: String] = [:]) async throws -> Customer360Page {
         let view = try await store.customer360(id, recent: 20)
         let (names, active) = try await userNames()
         var changes: [Customer360Page.Change]?
@@ -90,7 +93,7 @@ extension WebApp {
             return Customer360Page.ContactRow(customerID: other.0.rawValue, name: other.1, jobTitle: link.contact.jobTitle,
                                               buyingRole: link.contact.buyingRole, influence: link.contact.influence)
         }
-        return Customer360Page(
+        var page = Customer360Page(
             customer: view.customer, ownerName: view.customer.ownerID.flatMap { names[$0.rawValue] }, contacts: contacts,
             summaries: view.summaries, analysis: view.analysis?.analysis, analysisCurrency: view.analysis?.currency ?? "CNY",
             orders: view.recentOrders,
@@ -100,7 +103,14 @@ extension WebApp {
             tierChanges: view.analyticsHistory.map { ($0.changedOn, $0.measure.rawValue, $0.before, $0.after) },
             changes: changes,
             canEdit: AccessPolicy.allows(actor, .editCustomer(ownerID: view.customer.ownerID)),
-            assignees: active, notice: notice, formErrors: formErrors, today: CalendarDate(utc: Date()))
+            assignees: active, notice: notice, formErrors: formErrors, today: today,
+            merges: try await store.merges.merges(of: id).map {
+                .init(id: $0.id.rawValue, mergedID: $0.mergedID.rawValue, at: $0.mergedAt, undone: $0.undoneAt != nil)
+            })
+        page.canLog = AccessPolicy.allows(actor, .writeRecord(.interaction, customerOwnerID: view.customer.ownerID))
+        page.canAddTask = AccessPolicy.allows(actor, .writeRecord(.task, customerOwnerID: view.customer.ownerID))
+        page.formValues = formValues
+        return page
     }
 
     func logInteraction(_ request: Request, _ visit: Visit, _ actor: Actor, id: Int64) async throws -> Response {
@@ -113,7 +123,8 @@ extension WebApp {
         } catch let error as DomainError {
             guard case .invalid = error else { throw error }
             let errors = WebMessages.fieldErrors(error, visit.page.strings, prefix: "interaction.") { $0.split(separator: "/").first.map(String.init) ?? "subject" }
-            return html(try await customer360Page(Customer.ID(id), actor, formErrors: errors).render(visit.page), status: .badRequest, visit)
+            let typed = ["kind", "direction", "subject", "notes", "outcome"].reduce(into: [String: String]()) { $0["interaction." + $1] = form[$1] }
+            return html(try await customer360Page(Customer.ID(id), actor, formErrors: errors, formValues: typed).render(visit.page), status: .badRequest, visit)
         }
         return redirect("/customers/\(id)?done=interaction")
     }
@@ -135,16 +146,28 @@ extension WebApp {
                 errors = WebMessages.fieldErrors(error, visit.page.strings, prefix: "task.") { $0.split(separator: "/").first.map(String.init) ?? "title" }
             }
         }
-        return html(try await customer360Page(Customer.ID(id), actor, formErrors: errors).render(visit.page), status: .badRequest, visit)
+        let typed = ["title", "dueDate", "assignee"].reduce(into: [String: String]()) { $0["task." + $1] = form[$1] }
+        return html(try await customer360Page(Customer.ID(id), actor, formErrors: errors, formValues: typed).render(visit.page), status: .badRequest, visit)
     }
 
     // MARK: create and edit
+
+    /// Whom the owner field offers: a salesperson only themselves (the API refuses other
+    /// owners); everyone else every active user; the current owner always, even if disabled.
+    func ownerChoices(_ actor: Actor, current: User.ID?) async throws -> [(id: Int64, name: String)] {
+        let (names, active) = try await userNames()
+        var choices = actor.role == .sales ? active.filter { $0.id == actor.userID.rawValue } : active
+        if let current, !choices.contains(where: { $0.id == current.rawValue }) {
+            choices.append((current.rawValue, names[current.rawValue] ?? "#\(current)"))
+        }
+        return choices
+    }
 
     func newCustomer(_ visit: Visit, _ actor: Actor) async throws -> Response {
         try AccessPolicy.require(actor, .createCustomer)
         var fields = CustomerFormPage.Fields()
         fields.ownerID = actor.role == .sales ? actor.userID.rawValue : nil
-        let page = CustomerFormPage(customerID: nil, version: nil, fields: fields, owners: try await userNames().active)
+        let page = CustomerFormPage(customerID: nil, version: nil, fields: fields, owners: try await ownerChoices(actor, current: nil))
         return html(page.render(visit.page), visit)
     }
 
@@ -159,7 +182,7 @@ extension WebApp {
         } catch let error as DomainError {
             guard case .invalid = error else { throw error }
             let errors = problems.merging(WebMessages.fieldErrors(error, visit.page.strings, field: CustomerFormPage.field(forPointer:))) { a, _ in a }
-            let page = CustomerFormPage(customerID: nil, version: nil, fields: fields, errors: errors, owners: try await userNames().active)
+            let page = CustomerFormPage(customerID: nil, version: nil, fields: fields, errors: errors, owners: try await ownerChoices(actor, current: nil))
             return html(page.render(visit.page), status: .badRequest, visit)
         }
     }
@@ -175,7 +198,8 @@ extension WebApp {
     func editCustomer(_ visit: Visit, _ actor: Actor, id: Int64) async throws -> Response {
         let customer = try await store.customers.get(Customer.ID(id))
         try AccessPolicy.require(actor, .editCustomer(ownerID: customer.ownerID))
-        let page = CustomerFormPage(customerID: id, version: customer.version, fields: .init(customer), owners: try await userNames().active)
+        let page = CustomerFormPage(customerID: id, version: customer.version, fields: .init(customer),
+                                    owners: try await ownerChoices(actor, current: customer.ownerID))
         return html(page.render(visit.page), visit)
     }
 
@@ -195,12 +219,13 @@ extension WebApp {
             switch error {
             case .invalid:
                 let errors = problems.merging(WebMessages.fieldErrors(error, visit.page.strings, field: CustomerFormPage.field(forPointer:))) { a, _ in a }
-                let page = CustomerFormPage(customerID: id, version: version, fields: fields, errors: errors, owners: try await userNames().active)
+                let page = CustomerFormPage(customerID: id, version: version, fields: fields, errors: errors,
+                                            owners: try await ownerChoices(actor, current: current.ownerID))
                 return html(page.render(visit.page), status: .badRequest, visit)
             case .staleVersion:
                 let latest = try await store.customers.get(Customer.ID(id))
                 let page = CustomerFormPage(customerID: id, version: latest.version, fields: .init(latest),
-                                            notice: visit.page.strings[.staleEdit], owners: try await userNames().active)
+                                            notice: visit.page.strings[.staleEdit], owners: try await ownerChoices(actor, current: latest.ownerID))
                 return html(page.render(visit.page), status: .conflict, visit)
             default:
                 throw error

@@ -10,7 +10,6 @@ extension WebApp {
     func dashboard(_ visit: Visit, _ actor: Actor) async throws -> Response {
         let run = try await store.analytics.latestRun()
         let (names, _) = try await userNames()
-        let today = CalendarDate(utc: Date())
         let due = try await myTasks(actor, dueBy: today, limit: 20)
         // A salesperson sees their own customers at risk; everyone else, all of them.
         let owner: User.ID? = actor.role == .sales ? actor.userID : nil

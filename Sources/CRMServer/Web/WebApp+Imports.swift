@@ -41,6 +41,7 @@ extension WebApp {
         let body = try await request.collectBody(upTo: Self.uploadLimit)
         let form = try MultipartForm(Array(buffer: body), boundary: boundary)
         guard let token = form.text(csrfFieldName), Self.constantTimeEqual(token, visit.page.csrfToken) else { throw Refusal.csrf }
+        // (The token is inside the multipart body, so it can only be checked once the body is split.)
         guard let file = form.file("file"), !file.isEmpty else {
             return html(ImportPage(problem: visit.page.strings[.noFileChosen]).render(visit.page), status: .badRequest, visit)
         }
@@ -123,12 +124,16 @@ struct MultipartForm {
     }
 
     init(_ body: [UInt8], boundary: String) throws {
+        // Each delimiter but the first follows a CRLF, so "--boundary" inside a file's own
+        // lines is not taken for one.
         let delimiter = Array(("--" + boundary).utf8)
+        let inner = [13, 10] + delimiter
         var positions: [Int] = []
-        var i = 0
-        while let found = Self.find(delimiter, in: body, from: i) {
-            positions.append(found)
-            i = found + delimiter.count
+        if body.starts(with: delimiter) { positions.append(0) } else if let first = Self.find(inner, in: body, from: 0) { positions.append(first + 2) }
+        var i = (positions.first ?? body.count) + delimiter.count
+        while let found = Self.find(inner, in: body, from: i) {
+            positions.append(found + 2)
+            i = found + inner.count
         }
         guard positions.count >= 2 else { throw WebApp.Refusal.badRequest("the upload is not a complete multipart form") }
         for (start, end) in zip(positions, positions.dropFirst()) {
@@ -137,7 +142,7 @@ struct MultipartForm {
             if partStart + 1 < body.count, body[partStart] == 13, body[partStart + 1] == 10 { partStart += 2 }
             var partEnd = end
             if partEnd >= 2, body[partEnd - 2] == 13, body[partEnd - 1] == 10 { partEnd -= 2 }
-            guard partStart <= partEnd, let headerEnd = Self.find([13, 10, 13, 10], in: body, from: partStart), headerEnd <= partEnd else { continue }
+            guard partStart <= partEnd, let headerEnd = Self.find([13, 10, 13, 10], in: body, from: partStart), headerEnd + 4 <= partEnd else { continue }
             let headers = String(decoding: body[partStart..<headerEnd], as: UTF8.self)
             guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition") }) else { continue }
             let name = Self.parameter("name", in: String(disposition)) ?? ""

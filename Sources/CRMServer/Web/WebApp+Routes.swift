@@ -41,6 +41,8 @@ extension WebApp {
             try await signedIn(request) { visit, actor in try await addTask(request, visit, actor, id: try context.parameters.require("id", as: Int64.self)) }
         }
         registerImports(on: router)
+        registerDuplicates(on: router)
+        registerAdmin(on: router)
     }
 
     func registerAssets(on router: Router<BasicRequestContext>) {
@@ -89,6 +91,8 @@ extension WebApp {
 
     func signOut(_ request: Request) async throws -> Response {
         let visit = try await visit(request)
+        // Signed out already (the session expired): nothing to end, no token to check.
+        guard visit.actor != nil else { return redirect("/login?signedOut=1") }
         do { _ = try await form(request, visit) } catch { return errorResponse(error, visit) }
         let expired = try await authenticator.signOut(request: request)
         return redirect("/login?signedOut=1", cookies: expired.map { [$0] } ?? [])

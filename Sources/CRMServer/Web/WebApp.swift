@@ -25,6 +25,10 @@ struct WebApp: Sendable {
     let imports: ImportJobs
     let configuration: ServerConfiguration
     let logger: Logger
+    /// The time zone "today" is read in (due dates, the default follow-up date).
+    let businessTimeZone = TimeZone(identifier: "Asia/Shanghai")!
+
+    var today: CalendarDate { CalendarDate(Date(), in: businessTimeZone) }
 
     /// A browser request as the pages see it: who, in which language, with which token.
     struct Visit: Sendable {
@@ -93,7 +97,10 @@ struct WebApp: Sendable {
 
     /// Only paths on this site, so a crafted `next` or `back` cannot send the browser away.
     static func localPath(_ text: String?, otherwise fallback: String = "/") -> String {
-        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), !text.contains("\r"), !text.contains("\n") else { return fallback }
+        // Browsers drop tabs and newlines from URLs, so "/\t/evil" would become "//evil": refuse
+        // every control character and space, and backslashes (read as slashes).
+        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"),
+              text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\\" }) else { return fallback }
         return text
     }
 
@@ -103,7 +110,11 @@ struct WebApp: Sendable {
     func signedIn(_ request: Request, _ handler: (Visit, Actor) async throws -> Response) async throws -> Response {
         let visit = try await visit(request)
         do {
-            guard let actor = visit.actor else { throw Refusal.signInFirst(next: visit.page.path) }
+            guard let actor = visit.actor else {
+                // After a POST, come back to the page the form was on, not to the form's action.
+                let next = request.method == .get ? visit.page.path : Self.refererPath(request) ?? "/"
+                throw Refusal.signInFirst(next: next)
+            }
             return try await handler(visit, actor)
         } catch {
             return errorResponse(error, visit)
@@ -129,6 +140,9 @@ struct WebApp: Sendable {
             }
             if case .unauthenticated = e, visit.actor == nil { return redirect("/login", cookies: visit.newCookies) }
             return html(Layout.errorPage(status: status.code, message: WebMessages.describe(e, s), visit.page).document, status: status, visit)
+        case let e as any HTTPResponseError where e.status.code < 500:
+            let message = e.status == .contentTooLarge ? s[.uploadTooLarge] : s[.somethingWrong]
+            return html(Layout.errorPage(status: Int(e.status.code), message: message, visit.page).document, status: e.status, visit)
         default:
             logger.error("page failed", metadata: ["path": "\(visit.page.path)", "error": "\(error)"])
             return html(Layout.errorPage(status: 500, message: s[.somethingWrong], visit.page).document, status: .internalServerError, visit)
@@ -147,18 +161,22 @@ struct WebApp: Sendable {
         return form
     }
 
+    /// The path of a same-site Referer, if the browser sent one.
+    static func refererPath(_ request: Request) -> String? {
+        guard let referer = request.headers[.referer], let url = URLComponents(string: referer) else { return nil }
+        let path = url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
+        return localPath(path, otherwise: "/")
+    }
+
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
+    /// The query string's first value of each name, decoded as forms encode it (`+` is a space).
     static func query(_ request: Request) -> [String: String] {
-        var out: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters where out[String(key)] == nil {
-            out[String(key)] = String(value).removingPercentEncoding ?? String(value)
-        }
-        return out
+        WebForm(urlEncoded: request.uri.query ?? "").fields.compactMapValues(\.first)
     }
 }
 
@@ -210,6 +228,8 @@ enum WebMessages {
         "must be at least two letters or digits, or one Chinese character": "请至少输入两个字母或数字，或一个汉字",
         "must contain a letter, digit or character to search for": "请输入要搜索的文字",
         "the username or password is not right": "用户名或密码不正确",
+        "must be 2–64 lower-case letters, digits or . _ - @": "应为 2–64 个小写字母、数字或 . _ - @",
+        "must be at least 10 characters": "至少 10 个字符",
     ]
 
     static func reason(_ english: String, _ s: Strings) -> String {

@@ -46,7 +46,7 @@ public struct AuditPage: Sendable {
             .h1(.text(s[.auditLog])),
             .form(.class("filters"), .action("/audit"), .method(.get),
                   .div(.label(.for("entity"), .text(s[.entity])), FormElements.select(id: "entity", name: "entity", entityChoices)),
-                  .div(.label(.for("entityID"), .text(s[.entityID])), .input(.type(.text), .id("entityID"), .name("entityID"), .value(filters.entityID))),
+                  .div(.label(.for("entityID"), .text(s[.entityID])), .input(.type(.text), .id("entityID"), .name("entityID"), .value(filters.entityID.attributeEscaped))),
                   .div(.label(.for("action"), .text(s[.action])), FormElements.select(id: "action", name: "action", actionChoices)),
                   .div(.button(.type(.submit), .text(s[.apply])))),
             .if(entries.isEmpty, .p(.class("muted"), .text(s[.nothingYet]))),
@@ -59,7 +59,7 @@ public struct AuditPage: Sendable {
 
     func row(_ entry: AuditEntry, _ s: Strings) -> Node<HTML.TableContext> {
         let target: Node<HTML.BodyContext> = entry.entity == "customer" && entry.entityID != nil
-            ? .a(.href("/customers/\(entry.entityID!)"), .text("customer \(entry.entityID!)"))
+            ? .a(.href("/customers/" + URLQuery.escape(entry.entityID!)), .text("customer \(entry.entityID!)"))
             : .text(entry.entity + (entry.entityID.map { " " + $0 } ?? ""))
         return .tr(
             .td(.attribute(named: "data-label", value: s[.at]), .text(s.dateTime(entry.at))),

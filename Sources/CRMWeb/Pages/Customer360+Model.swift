@@ -41,6 +41,18 @@ public struct Customer360Page: Sendable {
         }
     }
 
+    /// A merge into this customer, undoable from the page.
+    public struct MergeRow: Sendable {
+        public var id: Int64
+        public var mergedID: Int64
+        public var at: Date
+        public var undone: Bool
+
+        public init(id: Int64, mergedID: Int64, at: Date, undone: Bool) {
+            self.id = id; self.mergedID = mergedID; self.at = at; self.undone = undone
+        }
+    }
+
     public var customer: Customer
     public var ownerName: String?
     public var contacts: [ContactRow]
@@ -62,18 +74,24 @@ public struct Customer360Page: Sendable {
     public var formErrors: [String: String]
     /// Today in the viewer's calendar: the default due date of a new follow-up is tomorrow.
     public var today: CalendarDate
+    public var merges: [MergeRow] = []
+    /// What the viewer may add from the page (the same rules as the API).
+    public var canLog = true
+    public var canAddTask = true
+    /// A refused quick form's values, to show again ("interaction.subject", "task.title" …).
+    public var formValues: [String: String] = [:]
 
     public init(customer: Customer, ownerName: String?, contacts: [ContactRow], summaries: [PurchaseSummary], analysis: CustomerAnalysis?,
                 analysisCurrency: String, orders: [Order], interactions: [(Interaction, userName: String?)],
                 openTasks: [(FollowUpTask, assigneeName: String?)], consents: [Consent],
                 tierChanges: [(on: CalendarDate, measure: String, before: String?, after: String)], changes: [Change]?,
                 canEdit: Bool, assignees: [(id: Int64, name: String)], notice: String? = nil, formErrors: [String: String] = [:],
-                today: CalendarDate = CalendarDate(utc: Date())) {
+                today: CalendarDate = CalendarDate(utc: Date()), merges: [MergeRow] = []) {
         self.customer = customer; self.ownerName = ownerName; self.contacts = contacts; self.summaries = summaries
         self.analysis = analysis; self.analysisCurrency = analysisCurrency; self.orders = orders; self.interactions = interactions
         self.openTasks = openTasks; self.consents = consents; self.tierChanges = tierChanges; self.changes = changes
         self.canEdit = canEdit; self.assignees = assignees; self.notice = notice; self.formErrors = formErrors
-        self.today = today
+        self.today = today; self.merges = merges
     }
 
     /// Orders, interactions, open tasks, consents, tier changes and audited edits, newest first.

@@ -18,6 +18,7 @@ extension Customer360Page {
                  }),
             .if(!contacts.isEmpty, .section(.class("card"), .h2(.text(s[.contacts])), contactTable(s))),
             .section(.class("card"), .h2(.text(s[.timeline])), timelineList(s)),
+            .if(!merges.isEmpty, .section(.class("card"), .id("merges"), .h2(.text(s[.merges])), mergeList(context))),
         ]).document
     }
 
@@ -35,17 +36,19 @@ extension Customer360Page {
     func quickActions(_ context: PageContext) -> Node<HTML.BodyContext> {
         let s = context.strings
         return .div(.class("actions"),
-            FormElements.details(id: "log-contact", summary: s[.logContact],
-                                 open: formErrors.keys.contains { $0.hasPrefix("interaction.") }, interactionForm(context)),
-            FormElements.details(id: "add-task", summary: s[.addFollowUp],
-                                 open: formErrors.keys.contains { $0.hasPrefix("task.") }, taskForm(context)))
+            .if(canLog, FormElements.details(id: "log-contact", summary: s[.logContact],
+                                             open: formErrors.keys.contains { $0.hasPrefix("interaction.") }, interactionForm(context))),
+            .if(canAddTask, FormElements.details(id: "add-task", summary: s[.addFollowUp],
+                                                 open: formErrors.keys.contains { $0.hasPrefix("task.") }, taskForm(context))))
     }
 
     func interactionForm(_ context: PageContext) -> Node<HTML.BodyContext> {
         let s = context.strings
         let kinds: [Interaction.Kind] = [.call, .visit, .meeting, .email, .sms, .letter, .note]
-        let kindChoices: [FormElements.Choice] = kinds.map { ($0.rawValue, s.term($0), $0 == .call) }
-        let directionChoices: [FormElements.Choice] = Interaction.Direction.allCases.map { ($0.rawValue, s.term($0), $0 == .outbound) }
+        let kind = formValues["interaction.kind"] ?? Interaction.Kind.call.rawValue
+        let direction = formValues["interaction.direction"] ?? Interaction.Direction.outbound.rawValue
+        let kindChoices: [FormElements.Choice] = kinds.map { ($0.rawValue, s.term($0), $0.rawValue == kind) }
+        let directionChoices: [FormElements.Choice] = Interaction.Direction.allCases.map { ($0.rawValue, s.term($0), $0.rawValue == direction) }
         return .form(.class("stack"), .action("/customers/\(customer.id)/interactions"), .method(.post),
                      Layout.hiddenCSRF(context),
                      .label(.for("interaction-kind"), .text(s[.kindOfContact])),
@@ -53,30 +56,33 @@ extension Customer360Page {
                      .label(.for("interaction-direction"), .text(s[.direction])),
                      FormElements.select(id: "interaction-direction", name: "direction", directionChoices),
                      .label(.for("interaction-subject"), .text(s[.subject])),
-                     .input(.type(.text), .id("interaction-subject"), .name("subject")),
+                     .input(.type(.text), .id("interaction-subject"), .name("subject"), .value(typed("interaction.subject"))),
                      fieldError("interaction.subject"),
                      .label(.for("interaction-notes"), .text(s[.notes])),
-                     .textarea(.id("interaction-notes"), .name("notes")),
+                     .textarea(.id("interaction-notes"), .name("notes"), .text(formValues["interaction.notes"] ?? "")),
                      .label(.for("interaction-outcome"), .text(s[.outcome])),
-                     .input(.type(.text), .id("interaction-outcome"), .name("outcome")),
+                     .input(.type(.text), .id("interaction-outcome"), .name("outcome"), .value(typed("interaction.outcome"))),
                      .p(.button(.type(.submit), .id("save-contact"), .text(s[.save]))))
     }
 
     func taskForm(_ context: PageContext) -> Node<HTML.BodyContext> {
         let s = context.strings
-        let assigneeChoices: [FormElements.Choice] = assignees.map { (String($0.id), $0.name, $0.id == context.viewer?.id) }
+        let assignee = formValues["task.assignee"].flatMap { Int64($0) } ?? context.viewer?.id
+        let assigneeChoices: [FormElements.Choice] = assignees.map { (String($0.id), $0.name, $0.id == assignee) }
         return .form(.class("stack"), .action("/customers/\(customer.id)/tasks"), .method(.post),
                      Layout.hiddenCSRF(context),
                      .label(.for("task-title"), .text(s[.taskTitle])),
-                     .input(.type(.text), .id("task-title"), .name("title"), .value(s[.defaultFollowUpTitle]), .required(true)),
+                     .input(.type(.text), .id("task-title"), .name("title"), .value(formValues["task.title"]?.attributeEscaped ?? s[.defaultFollowUpTitle]), .required(true)),
                      fieldError("task.title"),
                      .label(.for("task-due"), .text(s[.dueDate])),
-                     .input(.type(.date), .id("task-due"), .name("dueDate"), .value(today.adding(days: 1).description), .required(true)),
+                     .input(.type(.date), .id("task-due"), .name("dueDate"), .value(formValues["task.dueDate"]?.attributeEscaped ?? today.adding(days: 1).description), .required(true)),
                      fieldError("task.dueDate"),
                      .label(.for("task-assignee"), .text(s[.assignee])),
                      FormElements.select(id: "task-assignee", name: "assignee", assigneeChoices),
                      .p(.button(.type(.submit), .id("save-task"), .text(s[.save]))))
     }
+
+    func typed(_ key: String) -> String { (formValues[key] ?? "").attributeEscaped }
 
     func fieldError(_ key: String) -> Node<HTML.FormContext> {
         .unwrap(formErrors[key]) { .p(.class("field-error"), .text($0)) }
@@ -140,6 +146,17 @@ extension Customer360Page {
                     .td(.attribute(named: "data-label", value: s[.buyingRole]), .text(c.buyingRole.map { s.term($0) } ?? "")),
                     .td(.class("num"), .attribute(named: "data-label", value: s[.influence]), .text(String(c.influence))))
             })))
+    }
+
+    func mergeList(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        return .ul(.forEach(merges) { m in
+            .li(.text(s.dateTime(m.at) + " · " + s[.mergedFrom] + " "), .a(.href("/customers/\(m.mergedID)"), .text("#\(m.mergedID)")),
+                .if(m.undone, .span(.class("muted"), .text(" · " + s[.undone]))),
+                .if(!m.undone && canEdit, .form(.class("inline"), .action("/merges/\(m.id)/undo"), .method(.post),
+                                                Layout.hiddenCSRF(context), .text(" "),
+                                                .button(.type(.submit), .class("quiet"), .id("undo-merge-\(m.id)"), .text(s[.undo])))))
+        })
     }
 
     func timelineList(_ s: Strings) -> Node<HTML.BodyContext> {

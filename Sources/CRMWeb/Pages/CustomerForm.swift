@@ -142,7 +142,7 @@ public struct CustomerFormPage: Sendable {
 
     func textField(_ name: String, _ label: String, _ value: String, type: HTMLInputType = .text, required: Bool = false) -> Node<HTML.FormContext> {
         .group(.label(.for(name), .text(label)),
-               .input(.type(type), .id(name), .name(name), .value(value), .required(required),
+               .input(.type(type), .id(name), .name(name), .value(value.attributeEscaped), .required(required),
                       .attribute(named: "aria-invalid", value: errors[name] != nil ? "true" : "false")),
                error(name))
     }

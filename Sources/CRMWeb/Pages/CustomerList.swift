@@ -103,7 +103,7 @@ public struct CustomerListPage: Sendable {
     func filterForm(_ s: Strings) -> Node<HTML.BodyContext> {
         .form(.class("filters"), .action("/customers"), .method(.get), .attribute(named: "role", value: "search"),
               .div(.label(.for("q"), .text(s[.search])),
-                   .input(.type(.search), .id("q"), .name("q"), .value(filters.q), .placeholder(s[.searchHint]),
+                   .input(.type(.search), .id("q"), .name("q"), .value(filters.q.attributeEscaped), .placeholder(s[.searchHint]),
                           .attribute(named: "data-live-search", value: "results"), .autocomplete(false))),
               select("tier", s[.tier], CustomerTier.allCases, filters.tier, s),
               select("stage", s[.loyaltyStage], LoyaltyStage.allCases, filters.loyaltyStage, s),
@@ -113,7 +113,7 @@ public struct CustomerListPage: Sendable {
                    FormElements.select(id: "owner", name: "owner", [("", s[.any], false)]
                        + owners.map { (String($0.id), $0.name, filters.ownerID == $0.id) })),
               .div(.label(.for("tag"), .text(s[.tag])),
-                   .input(.type(.text), .id("tag"), .name("tag"), .value(filters.tag))),
+                   .input(.type(.text), .id("tag"), .name("tag"), .value(filters.tag.attributeEscaped))),
               .div(.label(.for("sort"), .text(s[.sortBy])),
                    FormElements.select(id: "sort", name: "sort", Filters.sorts.map { ($0, s[Self.sortLabel($0)], filters.sort == $0) })),
               .div(.button(.type(.submit), .text(s[.apply]))))

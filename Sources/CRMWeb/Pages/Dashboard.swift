@@ -83,7 +83,7 @@ public struct DashboardPage: Sendable {
                        .th(.class("num"), .text(s[.profitShare])))),
             .tbody(.forEach(d.tiers) { t in
                 .tr(.attribute(named: "data-tier", value: t.tier),
-                    .td(.a(.href("/customers?tier=\(t.tier)"), .text(CustomerTier(rawValue: t.tier).map { s.term($0) } ?? t.tier))),
+                    .td(.a(.href("/customers?tier=" + URLQuery.escape(t.tier)), .text(CustomerTier(rawValue: t.tier).map { s.term($0) } ?? t.tier))),
                     .td(.class("num"), .text(s.count(t.customers))),
                     .td(.class("num"), .text(s.percent(t.revenueShare))),
                     .td(.class("num"), .text(s.percent(t.profitShare))))
@@ -94,7 +94,7 @@ public struct DashboardPage: Sendable {
         .div(.class("scroll"), .table(
             .thead(.tr(.th(.text(s[.rfmSegment])), .th(.class("num"), .text(s[.customers])))),
             .tbody(.forEach(d.rfmSegments) { c in
-                .tr(.td(.a(.href("/customers?rfm=\(c.key)"), .text(RFMSegment(rawValue: c.key).map { s.term($0) } ?? c.key))),
+                .tr(.td(.a(.href("/customers?rfm=" + URLQuery.escape(c.key)), .text(RFMSegment(rawValue: c.key).map { s.term($0) } ?? c.key))),
                     .td(.class("num"), .text(s.count(c.customers))))
             })))
     }

@@ -57,7 +57,7 @@ public struct ImportPage: Sendable {
         if let problem { content.append(.p(.class("error"), .id("import-problem"), .attribute(named: "role", value: "alert"), .text(problem))) }
         if let job { content.append(jobView(job, s)) }
         content.append(uploadForm(context))
-        let page = Layout.page(s[.imports], context, section: .imports, content, refreshAfter: job?.status == .running ? 1 : nil)
+        let page = Layout.page(s[.imports], context, section: .imports, content, refreshAfter: job?.status == .running ? 2 : nil)
         return page.document
     }
 

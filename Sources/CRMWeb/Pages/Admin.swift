@@ -1,0 +1,143 @@
+import CRMAnalytics
+import CRMCore
+import Foundation
+import Plot
+
+/// Administration: users and roles, API tokens, custom fields, and the customer analysis.
+public struct AdminPage: Sendable {
+    public var users: [User]
+    public var tokens: [(token: APIToken, owner: String)]
+    public var customFields: [CustomFieldDefinition]
+    public var settings: AnalyticsSettings
+    public var lastRun: (at: Date, customers: Int, seconds: Double)?
+    public var notice: String?
+    /// A token's secret, shown once right after it is made.
+    public var newTokenSecret: String?
+    public var errors: [String: String]
+
+    public init(users: [User], tokens: [(token: APIToken, owner: String)], customFields: [CustomFieldDefinition], settings: AnalyticsSettings,
+                lastRun: (at: Date, customers: Int, seconds: Double)?, notice: String? = nil, newTokenSecret: String? = nil,
+                errors: [String: String] = [:]) {
+        self.users = users; self.tokens = tokens; self.customFields = customFields; self.settings = settings; self.lastRun = lastRun
+        self.notice = notice; self.newTokenSecret = newTokenSecret; self.errors = errors
+    }
+
+    public func render(_ context: PageContext) -> String {
+        let s = context.strings
+        return Layout.page(s[.navAdmin], context, section: .admin, [
+            .h1(.text(s[.navAdmin])),
+            .unwrap(notice) { .p(.class("notice"), .id("notice"), .attribute(named: "role", value: "status"), .text($0)) },
+            .unwrap(newTokenSecret) { secret in
+                .p(.class("notice"), .id("new-token"), .text(s[.tokenShownOnce] + " "), .element(named: "code", text: secret))
+            },
+            .section(.class("card"), .id("users"), .h2(.text(s[.users])), userTable(context), addUserForm(context)),
+            .section(.class("card"), .id("tokens"), .h2(.text(s[.apiTokens])), tokenTable(context), addTokenForm(context)),
+            .div(.class("grid"),
+                 .section(.class("card"), .id("custom-fields"), .h2(.text(s[.customFields])), customFieldList(s)),
+                 .section(.class("card"), .id("analysis"), .h2(.text(s[.analyticsSettings])), analysis(context))),
+        ]).document
+    }
+
+    func error(_ key: String) -> Node<HTML.FormContext> {
+        .unwrap(errors[key]) { .p(.class("field-error"), .id("error-" + key.replacingOccurrences(of: ".", with: "-")), .text($0)) }
+    }
+
+    func userTable(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        return .div(.class("scroll"), .table(.class("responsive"),
+            .thead(.tr(.th(.text(s[.username])), .th(.text(s[.displayName])), .th(.text(s[.role])), .th(.text(s[.language])),
+                       .th(.text(s[.status])), .th(.text("")))),
+            .tbody(.forEach(users) { user in
+                .tr(.td(.attribute(named: "data-label", value: s[.username]), .text(user.username)),
+                    .td(.attribute(named: "data-label", value: s[.displayName]), .text(user.displayName)),
+                    .td(.attribute(named: "data-label", value: s[.role]), .text(s.term(user.role))),
+                    .td(.attribute(named: "data-label", value: s[.language]), .text(UILanguage(locale: user.locale).nativeName)),
+                    .td(.attribute(named: "data-label", value: s[.status]), .text(user.disabled ? s[.disabled] : s[.active])),
+                    .td(.if(user.id.rawValue != context.viewer?.id,
+                        .form(.class("inline"), .action("/admin/users/\(user.id)/\(user.disabled ? "enable" : "disable")"), .method(.post),
+                              Layout.hiddenCSRF(context),
+                              .button(.type(.submit), .class("quiet"), .text(user.disabled ? s[.enableUser] : s[.disableUser]))))))
+            })))
+    }
+
+    func addUserForm(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        let roles: [FormElements.Choice] = UserRole.allCases.map { ($0.rawValue, s.term($0), $0 == .sales) }
+        let languages: [FormElements.Choice] = UILanguage.allCases.map { ($0.rawValue, $0.nativeName, $0 == context.language) }
+        return FormElements.details(id: "add-user", summary: s[.addUser], open: errors.keys.contains { $0.hasPrefix("user.") },
+            .form(.class("stack"), .action("/admin/users"), .method(.post),
+                  Layout.hiddenCSRF(context),
+                  .label(.for("new-username"), .text(s[.username])),
+                  .input(.type(.text), .id("new-username"), .name("username"), .required(true), .attribute(named: "autocapitalize", value: "none")),
+                  error("user.username"),
+                  .label(.for("new-display-name"), .text(s[.displayName])),
+                  .input(.type(.text), .id("new-display-name"), .name("displayName"), .required(true)),
+                  error("user.displayName"),
+                  .label(.for("new-role"), .text(s[.role])), FormElements.select(id: "new-role", name: "role", roles),
+                  .label(.for("new-language"), .text(s[.language])), FormElements.select(id: "new-language", name: "locale", languages),
+                  .label(.for("new-password"), .text(s[.password])),
+                  .input(.type(.password), .id("new-password"), .name("password"), .required(true), .attribute(named: "autocomplete", value: "new-password")),
+                  error("user.password"),
+                  .p(.button(.type(.submit), .id("save-user"), .text(s[.save])))))
+    }
+
+    func tokenTable(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        if tokens.isEmpty { return .p(.class("muted"), .text(s[.nothingYet])) }
+        return .div(.class("scroll"), .table(.class("responsive"),
+            .thead(.tr(.th(.text(s[.name])), .th(.text(s[.owner])), .th(.text(s[.scope])), .th(.text(s[.lastUsed])), .th(.text("")))),
+            .tbody(.forEach(tokens) { row in
+                .tr(.td(.attribute(named: "data-label", value: s[.name]), .text(row.token.name)),
+                    .td(.attribute(named: "data-label", value: s[.owner]), .text(row.owner)),
+                    .td(.attribute(named: "data-label", value: s[.scope]), .text(row.token.scope == .read ? s[.scopeRead] : s[.scopeReadWrite])),
+                    .td(.attribute(named: "data-label", value: s[.lastUsed]), .text(row.token.lastUsedAt.map { s.dateTime($0) } ?? "—")),
+                    .td(row.token.revokedAt == nil
+                        ? .form(.class("inline"), .action("/admin/tokens/\(row.token.id)/revoke"), .method(.post),
+                                Layout.hiddenCSRF(context), .button(.type(.submit), .class("quiet"), .text(s[.revoke])))
+                        : .span(.class("muted"), .text(s[.revoked]))))
+            })))
+    }
+
+    func addTokenForm(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        let scopes: [FormElements.Choice] = [("read", s[.scopeRead], true), ("readWrite", s[.scopeReadWrite], false)]
+        return FormElements.details(id: "add-token", summary: s[.newToken], open: errors["token.name"] != nil,
+            .form(.class("stack"), .action("/admin/tokens"), .method(.post),
+                  Layout.hiddenCSRF(context),
+                  .label(.for("token-name"), .text(s[.name])),
+                  .input(.type(.text), .id("token-name"), .name("name"), .required(true)),
+                  error("token.name"),
+                  .label(.for("token-scope"), .text(s[.scope])), FormElements.select(id: "token-scope", name: "scope", scopes),
+                  .p(.button(.type(.submit), .id("save-token"), .text(s[.save])))))
+    }
+
+    func customFieldList(_ s: Strings) -> Node<HTML.BodyContext> {
+        if customFields.isEmpty { return .p(.class("muted"), .text(s[.nothingYet])) }
+        return .ul(.forEach(customFields) { field in
+            .li(.element(named: "code", text: field.key), .text(" · " + (s.language == .zhHans ? field.labelZh ?? field.label : field.label)
+                + " · " + field.kind.rawValue + (field.options.isEmpty ? "" : " (" + field.options.joined(separator: ", ") + ")")))
+        })
+    }
+
+    func analysis(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        let rows: [(String, String)] = [
+            (s[.rankedBy], settings.measure == .profit ? s[.profit] : s[.revenue]),
+            (s[.customerPyramid], "\(s.percent(settings.platinumShare, digits: 0)) / \(s.percent(settings.goldShare, digits: 0)) / \(s.percent(settings.ironShare, digits: 0))"),
+            (s[.windowMonths], String(settings.windowMonths)),
+            (s[.repeatModel], settings.model.rawValue),
+            (s[.refreshEvery], String(settings.refreshIntervalMinutes) + " min"),
+        ]
+        return .group(
+            .element(named: "dl", nodes: [.attribute(named: "class", value: "profile"), .forEach(rows) { row in
+                .group(.element(named: "dt", text: row.0), .element(named: "dd", text: row.1))
+            }]),
+            .unwrap(lastRun) { run in
+                .p(.class("muted"), .text(s[.lastAnalysis] + ": " + s.dateTime(run.at) + " · " + s.count(run.customers) + " · "
+                                          + String(format: "%.1f s", run.seconds)))
+            },
+            .form(.action("/admin/analytics/run"), .method(.post), Layout.hiddenCSRF(context),
+                  .button(.type(.submit), .id("run-analysis"), .text(s[.runAnalysisNow]))),
+            .p(.class("muted"), .text(s[.settingsThroughAPI])))
+    }
+}
