@@ -27,5 +27,7 @@ for _ in $(seq 1 240); do
 done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not come up in 120 s"; tail -n 40 "$log"; exit 1; }
 
-CRM_BASE_URL="http://127.0.0.1:$port" python3 Tests/Browser/test_web.py
+if ! CRM_BASE_URL="http://127.0.0.1:$port" python3 Tests/Browser/test_web.py; then
+    echo "--- the server's log (last 40 lines) ---"; tail -n 40 "$log"; exit 1
+fi
 echo "screenshots: $(ls "$ARTIFACTS_DIR/screenshots" | wc -l) in $ARTIFACTS_DIR/screenshots"

@@ -17,6 +17,7 @@ import uuid
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -45,7 +46,8 @@ class WebApplicationTests(unittest.TestCase):
     def setUpClass(cls):
         os.makedirs(SHOTS, exist_ok=True)
         cls.driver = make_driver()
-        cls.wait = WebDriverWait(cls.driver, 15)
+        # Pages that refresh themselves (an import in progress) can swap elements mid-check.
+        cls.wait = WebDriverWait(cls.driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
         cls.sign_in("admin")
 
     @classmethod
