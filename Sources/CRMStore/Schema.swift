@@ -313,5 +313,15 @@ public enum Schema {
                 updated_by BIGINT REFERENCES users(id)
             )
             """, $0) },
+        Migration(version: 7, name: "saved customer list views") { sql("""
+            CREATE TABLE saved_views (
+                id {id},
+                user_id BIGINT NOT NULL REFERENCES users(id),
+                name TEXT NOT NULL,
+                query TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (user_id, name)
+            )
+            """, $0) },
     ]
 }

@@ -41,6 +41,7 @@ public struct Store: Sendable {
     public let duplicates: DuplicateFinder
     public let merges: CustomerMergeRepository
     public let importProfiles: ImportProfileRepository
+    public let savedViews: SavedViewRepository
 
     public init(database: any StoreDatabase, defaultCountryCode: String = "86") {
         self.database = database
@@ -64,6 +65,7 @@ public struct Store: Sendable {
         duplicates = DuplicateFinder(database: database)
         merges = CustomerMergeRepository(database: database, defaultCountryCode: defaultCountryCode)
         importProfiles = ImportProfileRepository(database: database)
+        savedViews = SavedViewRepository(database: database)
     }
 
     /// Applies pending migrations.

@@ -289,4 +289,24 @@ struct WebTests {
             #expect(odd.status == 400)
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func savedViewsBelongToTheirUser(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            try await browser.signIn("sales")
+            try await browser.get("/customers?tier=gold")
+            let saved = try await browser.post("/customers/views", [("name", "金牌 高风险"), ("query", "tier=gold&churn=high&evil=%3Cx%3E")])
+            #expect(saved.status == 303 && saved.location == "/customers?tier=gold&churn=high&sort=name")
+            let views = try await store.savedViews.views(of: users.sales.userID)
+            #expect(views.map(\.name) == ["金牌 高风险"] && views.first?.query == "tier=gold&churn=high&sort=name")
+            #expect(try await browser.get("/customers").html.contains(">金牌 高风险</a>"))
+            let id = try #require(views.first?.id)
+
+            _ = try await browser.post("/logout", [])
+            try await browser.signIn("sales2")
+            #expect(!(try await browser.get("/customers").html.contains("金牌 高风险")))
+            #expect(try await browser.post("/customers/views/\(id)/delete", []).status == 404)
+            #expect(try await store.savedViews.views(of: users.sales.userID).count == 1)
+        }
+    }
 }

@@ -50,10 +50,24 @@ extension WebApp {
             rows = page.items.map { c in Self.row(c, analyses[c.id]?.analysis, names) }
             next = page.nextCursor
         }
-        let page = CustomerListPage(filters: filters, rows: rows, nextCursor: next, owners: active, searchProblem: problem,
+        var page = CustomerListPage(filters: filters, rows: rows, nextCursor: next, owners: active, searchProblem: problem,
                                     canCreate: AccessPolicy.allows(actor, .createCustomer))
+        page.savedViews = try await store.savedViews.views(of: actor.userID).map { ($0.id.rawValue, $0.name, $0.query) }
         if query["fragment"] == "results" { return html(page.renderResults(visit.page), visit) }
         return html(page.render(visit.page), visit)
+    }
+
+    func saveView(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {
+        let form = try await self.form(request, visit)
+        // Only the list's own parameters are kept, re-encoded: a view cannot carry anything else.
+        let filters = CustomerListPage.Filters(query: WebForm(urlEncoded: form["query"] ?? "").fields.compactMapValues(\.first))
+        let query = filters.savedQuery
+        do {
+            _ = try await store.savedViews.save(name: form.text("name") ?? "", query: query, by: actor)
+        } catch let error as DomainError {
+            throw Refusal.badRequest(WebMessages.describe(error, visit.page.strings))
+        }
+        return redirect("/customers?" + query)
     }
 
     static func row(_ c: Customer, _ a: CustomerAnalysis?, _ names: [Int64: String]) -> CustomerListPage.Row {

@@ -21,6 +21,14 @@ extension WebApp {
         router.get("/audit") { request, _ in try await signedIn(request) { visit, actor in try await audit(request, visit, actor) } }
 
         router.get("/customers") { request, _ in try await signedIn(request) { visit, actor in try await customerList(request, visit, actor) } }
+        router.post("/customers/views") { request, _ in try await signedIn(request) { visit, actor in try await saveView(request, visit, actor) } }
+        router.post("/customers/views/:id/delete") { request, context in
+            try await signedIn(request) { visit, actor in
+                _ = try await form(request, visit)
+                try await store.savedViews.delete(SavedView.ID(try context.parameters.require("id", as: Int64.self)), by: actor)
+                return redirect("/customers")
+            }
+        }
         router.get("/customers/new") { request, _ in try await signedIn(request) { visit, actor in try await newCustomer(visit, actor) } }
         router.post("/customers") { request, _ in try await signedIn(request) { visit, actor in try await createCustomer(request, visit, actor) } }
         router.get("/customers/:id") { request, context in

@@ -55,6 +55,9 @@ public struct CustomerListPage: Sendable {
 
         public static let sorts = ["name", "-name", "-updatedAt", "id"]
 
+        /// What a saved view keeps: the filters, not the page it was on.
+        public var savedQuery: String { query(cursor: nil) }
+
         /// The query string for these filters with `cursor` (the next page's link).
         func query(cursor: String?) -> String {
             var pairs: [(String, String)] = []
@@ -78,6 +81,8 @@ public struct CustomerListPage: Sendable {
     /// Why the search text could not be used (too short …), shown beside the box.
     public var searchProblem: String?
     public var canCreate: Bool
+    /// The viewer's saved views: a name and the query string it opens.
+    public var savedViews: [(id: Int64, name: String, query: String)] = []
 
     public init(filters: Filters, rows: [Row], nextCursor: String?, owners: [(id: Int64, name: String)], searchProblem: String? = nil, canCreate: Bool) {
         self.filters = filters; self.rows = rows; self.nextCursor = nextCursor; self.owners = owners
@@ -91,6 +96,7 @@ public struct CustomerListPage: Sendable {
                  .h1(.text(s[.customers])),
                  .if(canCreate, .a(.class("button"), .href("/customers/new"), .text(s[.newCustomer])))),
             filterForm(s),
+            savedViewBar(context),
             .div(.id("results"), results(s)),
         ]).document
     }
@@ -117,6 +123,28 @@ public struct CustomerListPage: Sendable {
               .div(.label(.for("sort"), .text(s[.sortBy])),
                    FormElements.select(id: "sort", name: "sort", Filters.sorts.map { ($0, s[Self.sortLabel($0)], filters.sort == $0) })),
               .div(.button(.type(.submit), .text(s[.apply]))))
+    }
+
+    /// Saved views as links, each with its delete button, and a form that saves the current filters.
+    func savedViewBar(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        return .div(.class("views"), .id("saved-views"),
+            .if(!savedViews.isEmpty, .span(.class("muted"), .text(s[.savedViews] + ": "))),
+            .forEach(savedViews) { view in
+                .span(.class("view"),
+                      .a(.href("/customers?" + view.query.attributeEscaped), .text(view.name)),
+                      .form(.class("inline"), .action("/customers/views/\(view.id)/delete"), .method(.post),
+                            Layout.hiddenCSRF(context),
+                            .button(.type(.submit), .class("quiet small"), .attribute(named: "aria-label", value: (s[.deleteView] + " " + view.name).attributeEscaped),
+                                    .text("×"))))
+            },
+            FormElements.details(id: "save-view", summary: s[.saveView], open: false,
+                .form(.class("inline"), .action("/customers/views"), .method(.post),
+                      Layout.hiddenCSRF(context),
+                      .input(.type(.hidden), .name("query"), .value(filters.query(cursor: nil).attributeEscaped)),
+                      .label(.for("view-name"), .text(s[.viewName] + " ")),
+                      .input(.type(.text), .id("view-name"), .name("name"), .required(true)),
+                      .text(" "), .button(.type(.submit), .id("save-view-button"), .text(s[.save])))))
     }
 
     static func sortLabel(_ sort: String) -> UIText {
