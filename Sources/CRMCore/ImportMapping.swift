@@ -55,13 +55,7 @@ public struct ImportMapping<Field: ImportField>: Sendable, Equatable {
                 fields[i] = field
                 continue
             }
-            if let (field, _) = Field.synonyms.first(where: { $0.value.contains(key) }) {
-                fields[i] = field
-            } else if let def = customFields.first(where: {
-                Self.headerKey($0.key) == key || Self.headerKey($0.label) == key || $0.labelZh.map(Self.headerKey) == key
-            }), let field = Field.custom(def.key) {
-                fields[i] = field
-            }
+            if let field = Self.recognised(header, customFields: customFields) { fields[i] = field }
         }
         for (field, columns) in Dictionary(grouping: fields.keys, by: { fields[$0]! }) where columns.count > 1 {
             let names = columns.sorted().map { headers[$0] }.joined(separator: ", ")
@@ -76,6 +70,24 @@ public struct ImportMapping<Field: ImportField>: Sendable, Equatable {
         try v.check()
         self.fields = fields
         columns = Dictionary(fields.map { ($0.value, $0.key) }, uniquingKeysWith: min)
+    }
+
+    /// The field a header fills without an explicit mapping: a synonym in English or Chinese,
+    /// or a custom field's key or label; nil when the column would be ignored.
+    public static func recognised(_ header: String, customFields: [CustomFieldDefinition] = []) -> Field? {
+        let key = headerKey(header)
+        if let (field, _) = Field.synonyms.first(where: { $0.value.contains(key) }) { return field }
+        if let def = customFields.first(where: { headerKey($0.key) == key || headerKey($0.label) == key || $0.labelZh.map(headerKey) == key }) {
+            return Field.custom(def.key)
+        }
+        return nil
+    }
+
+    /// Every field a column can be mapped to, by the name a mapping uses, required ones first.
+    public static func fieldNames(customFields: [CustomFieldDefinition] = []) -> [String] {
+        let required = Field.required.map(\.description)
+        let others = Field.synonyms.keys.map(\.description).filter { !required.contains($0) }.sorted()
+        return required + others + customFields.compactMap { Field.custom($0.key)?.description }
     }
 
     /// Headers that fill no field, for the report (never silently dropped).

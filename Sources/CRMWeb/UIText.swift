@@ -29,17 +29,18 @@ public enum UIText: String, CaseIterable, Sendable {
     case upload, importRunning, importFinished, importFailed, rowsRead, created
     case updated, unchanged, skipped, rejected, committed, notCommitted
     case errorReport, row, column, value, reason, noFileChosen
-    case recentImports, tasks, markDone, customer, noOpenTasks, taskDone
-    case duplicates, reasons, score, merge, undo, keep
-    case mergeInto, merged, mergeUndone, noDuplicates, pairsFound, reasonSameEmail
-    case reasonSamePhone, reasonSimilarName, mergeExplained, merges, mergedFrom, undone
-    case savedViews, saveView, viewName, viewSaved, deleteView, uploadTooLarge
-    case users, displayName, role, language, status, active
-    case disabled, addUser, userAdded, apiTokens, analyticsSettings, runAnalysisNow
-    case analysisDone, tokenShownOnce, customFields, enableUser, disableUser, scope
-    case scopeRead, scopeReadWrite, lastUsed, revoke, revoked, newToken
-    case tokenCreated, tokenRevoked, userChanged, windowMonths, repeatModel, refreshEvery
-    case lastAnalysis, settingsThroughAPI
+    case columnMapping, mappingExplained, requiredColumns, sampleValue, fillsField, ignoreColumn
+    case startImport, startDryRun, uploadExpired, recentImports, tasks, markDone
+    case customer, noOpenTasks, taskDone, duplicates, reasons, score
+    case merge, undo, keep, mergeInto, merged, mergeUndone
+    case noDuplicates, pairsFound, reasonSameEmail, reasonSamePhone, reasonSimilarName, mergeExplained
+    case merges, mergedFrom, undone, savedViews, saveView, viewName
+    case viewSaved, deleteView, uploadTooLarge, users, displayName, role
+    case language, status, active, disabled, addUser, userAdded
+    case apiTokens, analyticsSettings, runAnalysisNow, analysisDone, tokenShownOnce, customFields
+    case enableUser, disableUser, scope, scopeRead, scopeReadWrite, lastUsed
+    case revoke, revoked, newToken, tokenCreated, tokenRevoked, userChanged
+    case windowMonths, repeatModel, refreshEvery, lastAnalysis, settingsThroughAPI
 }
 
 enum Translations {
@@ -212,6 +213,15 @@ enum Translations {
         .value: "值",
         .reason: "原因",
         .noFileChosen: "请选择要上传的文件。",
+        .columnMapping: "列对应",
+        .mappingExplained: "每一列要导入到哪个字段？已按表头自动识别（中英文均可），可以修改。",
+        .requiredColumns: "必需的列",
+        .sampleValue: "第一行的值",
+        .fillsField: "导入到字段",
+        .ignoreColumn: "（不导入）",
+        .startImport: "开始导入",
+        .startDryRun: "开始试运行",
+        .uploadExpired: "上传的文件已过期，请重新上传。",
         .recentImports: "最近的导入",
         .tasks: "跟进任务",
         .markDone: "完成",
@@ -445,6 +455,15 @@ enum Translations {
         .value: "Value",
         .reason: "Reason",
         .noFileChosen: "Choose a file to upload.",
+        .columnMapping: "Column mapping",
+        .mappingExplained: "Which field does each column fill? Recognised from the headers (English or Chinese); change any before starting.",
+        .requiredColumns: "Required",
+        .sampleValue: "First row",
+        .fillsField: "Fills field",
+        .ignoreColumn: "(ignore)",
+        .startImport: "Start import",
+        .startDryRun: "Start dry run",
+        .uploadExpired: "The uploaded file has expired; please upload it again.",
         .recentImports: "Recent imports",
         .tasks: "Follow-up tasks",
         .markDone: "Done",

@@ -174,6 +174,11 @@ class WebApplicationTests(unittest.TestCase):
         Select(d.find_element(By.ID, "import-kind")).select_by_value("customers")
         d.find_element(By.ID, "import-file").send_keys(path)
         d.find_element(By.ID, "upload").click()
+        # Step two: the columns as recognised; start as they are.
+        self.wait.until(EC.presence_of_element_located((By.ID, "mapping-table")))
+        self.assertEqual(Select(d.find_element(By.ID, "map-2")).first_selected_option.get_attribute("value"), "email")
+        self.shot("import-mapping")
+        d.find_element(By.ID, "start-import").click()
         self.wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, "#import-job[data-status=finished]"))
         problems = d.find_element(By.ID, "import-problems").text
         self.assertIn("3", problems)  # the bad row is line 3 of the file (header is line 1)

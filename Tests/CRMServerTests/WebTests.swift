@@ -58,9 +58,13 @@ final class TestBrowser: @unchecked Sendable {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
     }
 
+    /// Signs in and opens the dashboard, so the next form carries the session's token.
+    @discardableResult
     func signIn(_ username: String, password: String = "correct horse battery") async throws -> Page {
         try await get("/login")
-        return try await post("/login", [("username", username), ("password", password), ("next", "/")])
+        let page = try await post("/login", [("username", username), ("password", password), ("next", "/")])
+        if page.status == 303 { try await get("/") }
+        return page
     }
 }
 
@@ -188,13 +192,31 @@ struct WebTests {
             try await browser.signIn("manager")
             try await browser.get("/imports")
             let boundary = "----crmtest"
-            let csv = "external_id,name,email\nx-1,周杰,zhou@example.com\nx-2,吴敏,not-an-email\n"
+            let csv = "编号,姓名,邮箱,备注\nx-1,周杰,zhou@example.com,老客户\nx-2,吴敏,not-an-email,\n"
             var body = ""
             for (name, value) in [("_csrf", browser.csrf ?? ""), ("kind", "customers"), ("mode", "validRows")] {
                 body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
             }
             body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
-            let started = try await browser.request(.post, "/imports", body: ByteBuffer(string: body), contentType: "multipart/form-data; boundary=\(boundary)")
+            let mapping = try await browser.request(.post, "/imports", body: ByteBuffer(string: body), contentType: "multipart/form-data; boundary=\(boundary)")
+            // Step two: the columns as recognised from the Chinese headers, the unknown one ignored.
+            #expect(mapping.status == 200 && mapping.html.contains("list.csv"))
+            #expect(mapping.html.contains(#"<option value="externalID" selected="selected">"#) && mapping.html.contains(#"<option value="email" selected="selected">"#))
+            #expect(mapping.html.contains(#"<option value selected="selected">"#))  // 备注 is not a customer field: ignored
+            let upload = try #require(mapping.html.range(of: #"name="upload" value="[^"]+""#, options: .regularExpression).map {
+                String(mapping.html[$0].dropFirst(#"name="upload" value=""#.count).dropLast())
+            })
+            // Without a name column the import cannot start: the page says so and keeps the file.
+            let refused = try await browser.post("/imports/start", [("upload", upload), ("map.0", "externalID"), ("map.1", ""), ("map.2", "email"), ("map.3", "")])
+            #expect(refused.status == 400 && refused.html.contains("is required"))
+            #expect(try await browser.post("/imports/start", [("upload", "not-a-token"), ("map.0", "externalID")]).status == 410)
+            // An upload is only its uploader's to start.
+            _ = try await browser.post("/logout", [])
+            try await browser.signIn("admin")
+            #expect(try await browser.post("/imports/start", [("upload", upload), ("map.0", "externalID"), ("map.1", "name")]).status == 410)
+            _ = try await browser.post("/logout", [])
+            try await browser.signIn("manager")
+            let started = try await browser.post("/imports/start", [("upload", upload), ("map.0", "externalID"), ("map.1", "name"), ("map.2", "email"), ("map.3", "")])
             #expect(started.status == 303)
             let location = try #require(started.location)
             var page = try await browser.get(location)

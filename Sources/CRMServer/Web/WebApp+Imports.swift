@@ -3,6 +3,7 @@ import CRMStore
 import CRMWeb
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The import pages: an upload form (multipart), then the job's progress and result.
 extension WebApp {
@@ -15,6 +16,7 @@ extension WebApp {
             try await signedIn(request) { visit, _ in html(ImportPage().render(visit.page), visit) }
         }
         router.post("/imports") { request, _ in try await signedIn(request) { visit, actor in try await upload(request, visit, actor) } }
+        router.post("/imports/start") { request, _ in try await signedIn(request) { visit, actor in try await startImport(request, visit, actor) } }
         router.get("/imports/:id") { request, context in
             try await signedIn(request) { visit, actor in
                 let job = try imports.job(try context.parameters.require("id", as: Int64.self), for: actor)
@@ -33,6 +35,7 @@ extension WebApp {
         }
     }
 
+    /// Step one: keep the file and show its columns with the fields they will fill.
     func upload(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {
         var request = request
         guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType) else {
@@ -40,41 +43,85 @@ extension WebApp {
         }
         let body = try await request.collectBody(upTo: Self.uploadLimit)
         let form = try MultipartForm(Array(buffer: body), boundary: boundary)
-        guard let token = form.text(csrfFieldName), Self.constantTimeEqual(token, visit.page.csrfToken) else { throw Refusal.csrf }
         // (The token is inside the multipart body, so it can only be checked once the body is split.)
+        guard let token = form.text(csrfFieldName), Self.constantTimeEqual(token, visit.page.csrfToken) else { throw Refusal.csrf }
         guard let file = form.file("file"), !file.isEmpty else {
             return html(ImportPage(problem: visit.page.strings[.noFileChosen]).render(visit.page), status: .badRequest, visit)
         }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("crm-upload-\(UUID().uuidString).csv").path
         guard FileManager.default.createFile(atPath: path, contents: Data(file)) else { throw Refusal.badRequest("the upload could not be stored") }
-        let mode = CustomerImportOptions.Mode(rawValue: form.text("mode") ?? "") ?? .validRows
-        let dryRun = form.text("dryRun") != nil
-        let kind = ImportPage.Kind(rawValue: form.text("kind") ?? "") ?? .customers
+        let pending = PendingUploads.Upload(path: path, fileName: form.fileName("file") ?? "upload.csv",
+                                            kind: ImportPage.Kind(rawValue: form.text("kind") ?? "") ?? .customers,
+                                            mode: CustomerImportOptions.Mode(rawValue: form.text("mode") ?? "") ?? .validRows,
+                                            dryRun: form.text("dryRun") != nil, userID: actor.userID, at: Date())
+        do {
+            let page = try await mappingPage(uploads.add(pending), pending, explicit: nil)
+            return html(page.render(visit.page), visit)
+        } catch let error as ImportFileError {
+            uploads.discard(pending)
+            return html(ImportPage(problem: error.description).render(visit.page), status: .badRequest, visit)
+        }
+    }
+
+    /// The mapping page for an upload: recognised fields, or the ones the user chose.
+    func mappingPage(_ token: String, _ upload: PendingUploads.Upload, explicit: [String: String]?, problem: String? = nil) async throws -> ImportMappingPage {
+        let source = try CSVRowSource(path: upload.path, encoding: .auto)
+        let first = (try? source.next(1).first?.values) ?? []
+        let customFields = upload.kind == .customers ? try await store.customFields.list() : []
+        func page<Field: ImportField>(_: Field.Type) -> ImportMappingPage {
+            let columns = source.header.enumerated().map { i, header in
+                ImportMappingPage.Column(header: header,
+                                         field: explicit?[header] ?? ImportMapping<Field>.recognised(header, customFields: customFields)?.description ?? "",
+                                         sample: i < first.count ? first[i] : "")
+            }
+            return ImportMappingPage(upload: token, kind: upload.kind, fileName: upload.fileName, columns: columns,
+                                     fieldNames: ImportMapping<Field>.fieldNames(customFields: customFields),
+                                     requiredFields: Field.required.map(\.description), dryRun: upload.dryRun, problem: problem)
+        }
+        return switch upload.kind {
+        case .customers: page(CustomerImportField.self)
+        case .orders: page(OrderImportField.self)
+        case .products: page(ProductImportField.self)
+        case .interactions: page(InteractionImportField.self)
+        }
+    }
+
+    /// Step two: start the import with the columns as mapped.
+    func startImport(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {
+        let form = try await self.form(request, visit)
+        guard let token = form["upload"], let upload = uploads.upload(token, for: actor.userID) else {
+            return html(ImportPage(problem: visit.page.strings[.uploadExpired]).render(visit.page), status: .gone, visit)
+        }
+        let headers = try CSVRowSource(path: upload.path, encoding: .auto).header
+        var mapping: [String: String] = [:]
+        for (i, header) in headers.enumerated() { mapping[header] = form["map.\(i)"] ?? "" }
+        // The job takes (and in the end deletes) a copy, so a refused mapping keeps the upload.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("crm-upload-\(UUID().uuidString).csv").path
+        try FileManager.default.copyItem(atPath: upload.path, toPath: path)
+        let mode = upload.mode, dryRun = upload.dryRun
         do {
             let job: ImportJobs.Job
-            switch kind {
+            switch upload.kind {
             case .customers:
-                let options = CustomerImportOptions(mode: mode, dryRun: dryRun, matchOn: [.externalID],
+                let options = CustomerImportOptions(mode: mode, dryRun: dryRun, matchOn: [.externalID], mapping: mapping,
                                                     defaults: CustomerImportDefaults(countryCode: configuration.defaultCountryCode),
                                                     ownerID: actor.role == .sales ? actor.userID : nil)
                 job = try await imports.start(upload: path, encoding: .auto, options: options, by: actor)
             case .orders:
-                job = try await imports.start(upload: path, encoding: .auto, options: OrderImportOptions(mode: mode, dryRun: dryRun), by: actor)
+                job = try await imports.start(upload: path, encoding: .auto, options: OrderImportOptions(mode: mode, dryRun: dryRun, mapping: mapping), by: actor)
             case .products:
-                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: [:], currency: .cny, by: actor)
+                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: mapping, currency: .cny, by: actor)
             case .interactions:
-                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: [:],
-                                              timeZone: TimeZone(identifier: "Asia/Shanghai")!, by: actor)
+                job = try await imports.start(upload: path, encoding: .auto, mode: mode, dryRun: dryRun, mapping: mapping,
+                                              timeZone: businessTimeZone, by: actor)
             }
+            uploads.forget(token)
+            uploads.discard(upload)
             return redirect("/imports/\(job.id)")
-        } catch {
-            try? FileManager.default.removeItem(atPath: path)
-            let message: String = switch error {
-            case let e as DomainError: WebMessages.describe(e, visit.page.strings)
-            case let e as ProblemDetails: e.detail ?? e.title
-            default: throw error
-            }
-            return html(ImportPage(problem: message).render(visit.page), status: .badRequest, visit)
+        } catch let error as DomainError {
+            guard case .invalid = error else { throw error }
+            let page = try await mappingPage(token, upload, explicit: mapping, problem: WebMessages.describe(error, visit.page.strings))
+            return html(page.render(visit.page), status: .badRequest, visit)
         }
     }
 
@@ -177,4 +224,47 @@ struct MultipartForm {
     func file(_ name: String) -> ArraySlice<UInt8>? {
         parts.first { $0.name == name && $0.filename != nil }?.content
     }
+
+    func fileName(_ name: String) -> String? {
+        parts.first { $0.name == name && $0.filename != nil }?.filename
+    }
+}
+
+/// Files uploaded through the page and waiting for their column mapping. Each belongs to the
+/// user who sent it; one left for an hour is deleted.
+final class PendingUploads: Sendable {
+    struct Upload: Sendable {
+        var path: String
+        var fileName: String
+        var kind: ImportPage.Kind
+        var mode: CustomerImportOptions.Mode
+        var dryRun: Bool
+        var userID: User.ID
+        var at: Date
+    }
+
+    static let keptFor: TimeInterval = 3600
+    private let state = Mutex<[String: Upload]>([:])
+
+    /// Keeps the upload under a new unguessable token (and clears out stale ones).
+    func add(_ upload: Upload) -> String {
+        let token = UUID().uuidString
+        let stale = state.withLock { uploads -> [Upload] in
+            let old = uploads.filter { upload.at.timeIntervalSince($0.value.at) > Self.keptFor }
+            for key in old.keys { uploads[key] = nil }
+            uploads[token] = upload
+            return Array(old.values)
+        }
+        for old in stale { try? FileManager.default.removeItem(atPath: old.path) }
+        return token
+    }
+
+    func upload(_ token: String, for user: User.ID) -> Upload? {
+        state.withLock { $0[token] }.flatMap { $0.userID == user ? $0 : nil }
+    }
+
+    /// The import has started (with its own copy of the file).
+    func forget(_ token: String) { _ = state.withLock { $0.removeValue(forKey: token) } }
+
+    func discard(_ upload: Upload) { try? FileManager.default.removeItem(atPath: upload.path) }
 }

@@ -29,6 +29,8 @@ struct WebApp: Sendable {
     let businessTimeZone = TimeZone(identifier: "Asia/Shanghai")!
 
     var today: CalendarDate { CalendarDate(Date(), in: businessTimeZone) }
+    /// Uploads waiting for their column mapping (shared by every copy of this value).
+    let uploads = PendingUploads()
 
     /// A browser request as the pages see it: who, in which language, with which token.
     struct Visit: Sendable {
