@@ -40,7 +40,8 @@ public enum UIText: String, CaseIterable, Sendable {
     case apiTokens, analyticsSettings, runAnalysisNow, analysisDone, tokenShownOnce, customFields
     case enableUser, disableUser, scope, scopeRead, scopeReadWrite, lastUsed
     case revoke, revoked, newToken, tokenCreated, tokenRevoked, userChanged
-    case windowMonths, repeatModel, refreshEvery, lastAnalysis, settingsThroughAPI
+    case windowMonths, addCustomField, customFieldAdded, fieldKey, fieldLabelEnglish, fieldLabelChinese
+    case fieldOptions, repeatModel, refreshEvery, lastAnalysis, settingsThroughAPI
 }
 
 enum Translations {
@@ -280,6 +281,12 @@ enum Translations {
         .tokenRevoked: "API 令牌已吊销。",
         .userChanged: "用户已更新。",
         .windowMonths: "统计窗口（月）",
+        .addCustomField: "添加自定义字段",
+        .customFieldAdded: "自定义字段已添加。",
+        .fieldKey: "字段键（小写英文，如 annual_budget）",
+        .fieldLabelEnglish: "英文名称",
+        .fieldLabelChinese: "中文名称",
+        .fieldOptions: "选项（选择类型，用逗号分隔）",
         .repeatModel: "复购模型",
         .refreshEvery: "自动运行间隔",
         .lastAnalysis: "最近一次分析",
@@ -522,6 +529,12 @@ enum Translations {
         .tokenRevoked: "API token revoked.",
         .userChanged: "User updated.",
         .windowMonths: "Window (months)",
+        .addCustomField: "Add a custom field",
+        .customFieldAdded: "Custom field added.",
+        .fieldKey: "Key (lower case, e.g. annual_budget)",
+        .fieldLabelEnglish: "English label",
+        .fieldLabelChinese: "Chinese label",
+        .fieldOptions: "Choices (for a choice field, separated by commas)",
         .repeatModel: "Repeat-purchase model",
         .refreshEvery: "Runs every",
         .lastAnalysis: "Last analysis",

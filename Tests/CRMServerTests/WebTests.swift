@@ -281,8 +281,16 @@ struct WebTests {
             let sunli = try #require(try await store.users.list().first { $0.username == "sunli" })
             #expect(sunli.role == .service && sunli.locale == "en")
 
+            #expect(try await browser.post("/admin/users/\(sunli.id)/role", [("role", "marketing")]).status == 303)
             #expect(try await browser.post("/admin/users/\(sunli.id)/disable", []).status == 303)
-            #expect(try await store.users.get(sunli.id).disabled)
+            let changed = try await store.users.get(sunli.id)
+            #expect(changed.disabled && changed.role == .marketing)
+
+            let badField = try await browser.post("/admin/fields", [("key", "Bad Key"), ("label", "Budget"), ("kind", "number")])
+            #expect(badField.status == 400 && badField.html.contains(#"id="error-field-key""#))
+            #expect(try await browser.post("/admin/fields", [("key", "region"), ("label", "Region"), ("labelZh", "区域"), ("kind", "choice"),
+                                                             ("options", "华东，华北、华南")]).status == 303)
+            #expect(try await store.customFields.list().first { $0.key == "region" }?.options == ["华东", "华北", "华南"])
 
             let token = try await browser.post("/admin/tokens", [("name", "ERP sync"), ("scope", "read")])
             let secret = try #require(token.html.range(of: #"crm_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(token.html[$0]) })

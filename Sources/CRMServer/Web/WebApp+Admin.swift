@@ -16,6 +16,7 @@ extension WebApp {
                 case "changed": s[.userChanged]
                 case "analysis": s[.analysisDone]
                 case "revoked": s[.tokenRevoked]
+                case "field": s[.customFieldAdded]
                 default: nil
                 }
                 return html(try await adminPage(actor, notice: notice).render(visit.page), visit)
@@ -34,6 +35,17 @@ extension WebApp {
                 return redirect("/admin/users?done=changed")
             }
         }
+        router.post("/admin/users/:id/role") { request, context in
+            try await signedIn(request) { visit, actor in
+                let form = try await form(request, visit)
+                let id = User.ID(try context.parameters.require("id", as: Int64.self))
+                guard let role = UserRole(rawValue: form["role"] ?? "") else { throw Refusal.badRequest("unknown role") }
+                let user = try await store.users.get(id)
+                _ = try await store.users.update(id, displayName: user.displayName, role: role, locale: user.locale, disabled: user.disabled, by: actor)
+                return redirect("/admin/users?done=changed")
+            }
+        }
+        router.post("/admin/fields") { request, _ in try await signedIn(request) { visit, actor in try await addField(request, visit, actor) } }
         router.post("/admin/tokens") { request, _ in try await signedIn(request) { visit, actor in try await addToken(request, visit, actor) } }
         router.post("/admin/tokens/:id/revoke") { request, context in
             try await signedIn(request) { visit, actor in
@@ -85,6 +97,22 @@ extension WebApp {
             }
         }
         return html(try await adminPage(actor, errors: errors).render(visit.page), status: .badRequest, visit)
+    }
+
+    func addField(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {
+        let form = try await self.form(request, visit)
+        let options = (form["options"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == "、" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let definition = CustomFieldDefinition(key: form.text("key") ?? "", label: form.text("label") ?? "", labelZh: form.text("labelZh"),
+                                               kind: CustomFieldDefinition.Kind(rawValue: form["kind"] ?? "") ?? .text, options: options)
+        do {
+            _ = try await store.customFields.create(definition, by: actor)
+            return redirect("/admin/users?done=field")
+        } catch let error as DomainError {
+            guard case .invalid = error else { throw error }
+            let errors = WebMessages.fieldErrors(error, visit.page.strings, prefix: "field.") { $0.split(separator: "/").first.map(String.init) ?? "form" }
+            return html(try await adminPage(actor, errors: errors).render(visit.page), status: .badRequest, visit)
+        }
     }
 
     func addToken(_ request: Request, _ visit: Visit, _ actor: Actor) async throws -> Response {

@@ -33,7 +33,7 @@ public struct AdminPage: Sendable {
             .section(.class("card"), .id("users"), .h2(.text(s[.users])), userTable(context), addUserForm(context)),
             .section(.class("card"), .id("tokens"), .h2(.text(s[.apiTokens])), tokenTable(context), addTokenForm(context)),
             .div(.class("grid"),
-                 .section(.class("card"), .id("custom-fields"), .h2(.text(s[.customFields])), customFieldList(s)),
+                 .section(.class("card"), .id("custom-fields"), .h2(.text(s[.customFields])), customFieldList(s), addFieldForm(context)),
                  .section(.class("card"), .id("analysis"), .h2(.text(s[.analyticsSettings])), analysis(context))),
         ]).document
     }
@@ -50,7 +50,12 @@ public struct AdminPage: Sendable {
             .tbody(.forEach(users) { user in
                 .tr(.td(.attribute(named: "data-label", value: s[.username]), .text(user.username)),
                     .td(.attribute(named: "data-label", value: s[.displayName]), .text(user.displayName)),
-                    .td(.attribute(named: "data-label", value: s[.role]), .text(s.term(user.role))),
+                    .td(.attribute(named: "data-label", value: s[.role]), user.id.rawValue == context.viewer?.id
+                        ? .text(s.term(user.role))
+                        : .form(.class("inline"), .action("/admin/users/\(user.id)/role"), .method(.post),
+                                Layout.hiddenCSRF(context),
+                                FormElements.select(id: "role-\(user.id)", name: "role", UserRole.allCases.map { ($0.rawValue, s.term($0), $0 == user.role) }),
+                                .text(" "), .button(.type(.submit), .class("quiet"), .text(s[.save])))),
                     .td(.attribute(named: "data-label", value: s[.language]), .text(UILanguage(locale: user.locale).nativeName)),
                     .td(.attribute(named: "data-label", value: s[.status]), .text(user.disabled ? s[.disabled] : s[.active])),
                     .td(.if(user.id.rawValue != context.viewer?.id,
@@ -117,6 +122,25 @@ public struct AdminPage: Sendable {
             .li(.element(named: "code", text: field.key), .text(" · " + (s.language == .zhHans ? field.labelZh ?? field.label : field.label)
                 + " · " + field.kind.rawValue + (field.options.isEmpty ? "" : " (" + field.options.joined(separator: ", ") + ")")))
         })
+    }
+
+    func addFieldForm(_ context: PageContext) -> Node<HTML.BodyContext> {
+        let s = context.strings
+        let kinds: [FormElements.Choice] = CustomFieldDefinition.Kind.allCases.map { ($0.rawValue, $0.rawValue, $0 == .text) }
+        return FormElements.details(id: "add-field", summary: s[.addCustomField], open: errors.keys.contains { $0.hasPrefix("field.") },
+            .form(.class("stack"), .action("/admin/fields"), .method(.post),
+                  Layout.hiddenCSRF(context),
+                  .unwrap(errors["field.form"]) { .p(.class("field-error"), .text($0)) },
+                  .label(.for("field-key"), .text(s[.fieldKey])),
+                  .input(.type(.text), .id("field-key"), .name("key"), .required(true), .attribute(named: "pattern", value: "[a-z][a-z0-9_]*")),
+                  error("field.key"),
+                  .label(.for("field-label"), .text(s[.fieldLabelEnglish])), .input(.type(.text), .id("field-label"), .name("label"), .required(true)),
+                  error("field.label"),
+                  .label(.for("field-label-zh"), .text(s[.fieldLabelChinese])), .input(.type(.text), .id("field-label-zh"), .name("labelZh")),
+                  .label(.for("field-kind"), .text(s[.kind])), FormElements.select(id: "field-kind", name: "kind", kinds),
+                  .label(.for("field-options"), .text(s[.fieldOptions])), .input(.type(.text), .id("field-options"), .name("options")),
+                  error("field.options"),
+                  .p(.button(.type(.submit), .id("save-field"), .text(s[.save])))))
     }
 
     func analysis(_ context: PageContext) -> Node<HTML.BodyContext> {
