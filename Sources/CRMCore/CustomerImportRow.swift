@@ -64,7 +64,11 @@ public enum CustomerImportField: ImportField, Codable {
 
     public static let required: [CustomerImportField] = [.name]
 
-    public static func custom(_ key: String) -> CustomerImportField? { .custom(key) }
+    public static func custom(_ key: String) -> CustomerImportField? {
+        // Typed as the enum, so `.custom` is the case and not this function calling itself.
+        let field: CustomerImportField = .custom(key)
+        return field
+    }
 
     public var customKey: String? {
         if case .custom(let key) = self { key } else { nil }

@@ -76,6 +76,16 @@ class WebApplicationTests(unittest.TestCase):
     def heading(self):
         return self.driver.find_element(By.TAG_NAME, "h1").text
 
+    def open_first_found(self, query):
+        """Searches the customer list and opens the first hit's 360 page; returns its name."""
+        d = self.driver
+        d.get(BASE + "/customers?q=" + urllib.parse.quote(query))
+        link = d.find_element(By.CSS_SELECTOR, "#results tbody td:first-child a")
+        name = link.text
+        link.click()
+        self.wait.until(lambda _: d.find_elements(By.ID, "timeline") or d.find_elements(By.CSS_SELECTOR, "main .figures, main p.muted"))
+        return name
+
     def first_customer_id(self, query):
         hits = self.api("/api/v1/search?q=" + urllib.parse.quote(query))
         return hits["items"][0]["id"] if isinstance(hits, dict) else hits[0]["id"]
@@ -117,20 +127,15 @@ class WebApplicationTests(unittest.TestCase):
 
     def test_04_open_the_360_page(self):
         d = self.driver
-        d.get(BASE + "/customers?q=" + urllib.parse.quote("张"))
-        link = d.find_element(By.CSS_SELECTOR, "#results tbody td:first-child a")
-        name = link.text
-        link.click()
-        self.wait.until(lambda _: "/customers/" in d.current_url)
+        name = self.open_first_found("张")
+        self.assertIn("/customers/", d.current_url)
         self.assertIn(name, self.heading())
         self.assertTrue(d.find_elements(By.ID, "timeline") or d.find_elements(By.CSS_SELECTOR, "main .muted"))
         self.shot("customer-360")
 
     def test_05_edit_a_field_and_see_the_audit_entry(self):
         d = self.driver
-        d.get(BASE + "/customers?q=" + urllib.parse.quote("王"))
-        d.find_element(By.CSS_SELECTOR, "#results tbody td:first-child a").click()
-        self.wait.until(lambda _: d.find_elements(By.ID, "edit-customer"))
+        self.open_first_found("王")
         customer_url = d.current_url.split("?")[0]
         customer_id = customer_url.rstrip("/").split("/")[-1]
         d.find_element(By.ID, "edit-customer").click()
@@ -150,9 +155,7 @@ class WebApplicationTests(unittest.TestCase):
 
     def test_06_log_a_call_and_see_it_on_the_timeline(self):
         d = self.driver
-        d.get(BASE + "/customers?q=" + urllib.parse.quote("李"))
-        d.find_element(By.CSS_SELECTOR, "#results tbody td:first-child a").click()
-        self.wait.until(lambda _: d.find_elements(By.ID, "log-contact"))
+        self.open_first_found("李")
         subject = "电话回访 " + uuid.uuid4().hex[:6]
         d.find_element(By.ID, "log-contact").click()  # click 1: open the form (a call is preselected)
         d.find_element(By.ID, "interaction-subject").send_keys(subject)

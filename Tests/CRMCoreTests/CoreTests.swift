@@ -132,6 +132,18 @@ struct CoreTests {
         #expect(issues.map(\.pointer) == ["/customFields/since", "/customFields/tier", "/customFields/x", "/customFields/budget"])
     }
 
+    @Test func headersAreRecognisedIncludingCustomFields() throws {
+        let region = CustomFieldDefinition(key: "region", label: "Region", labelZh: "区域", kind: .choice, options: ["华东"])
+        #expect(CustomerImportMapping.recognised("区域", customFields: [region]) == .custom("region"))
+        #expect(CustomerImportMapping.recognised("邮箱") == .email)
+        #expect(CustomerImportMapping.recognised("备注") == nil)
+        #expect(CustomerImportField.custom("region")?.customKey == "region")
+        let names = CustomerImportMapping.fieldNames(customFields: [region])
+        #expect(names.first == "name" && names.last == "custom.region" && names.contains("email"))
+        let mapping = try CustomerImportMapping(headers: ["姓名", "区域"], customFields: [region])
+        #expect(mapping.column(of: .custom("region")) == 1)
+    }
+
     @Test func orderLineCellsReadAmountsCurrenciesAndTheCustomer() throws {
         let mapping = try OrderImportMapping(headers: ["订单号", "邮箱", "日期", "商品编码", "数量", "单价", "币种"])
         let good = OrderImportRow.parse(["O-1", "A@Example.com", "2026/3/1", "SKU-1", "2", "¥1,000.5", ""], row: 2, mapping: mapping,

@@ -188,7 +188,9 @@ struct WebTests {
 
     @Test(arguments: TestBackend.available)
     func uploadedImportReportsItsBadRow(backend: TestBackend) async throws {
-        try await withWeb(backend) { browser, store, _ in
+        try await withWeb(backend) { browser, store, users in
+            // A custom field is offered in the mapping too (its recognition once recursed forever).
+            _ = try await store.customFields.create(CustomFieldDefinition(key: "region", label: "Region", labelZh: "区域", kind: .text), by: users.admin)
             try await browser.signIn("manager")
             try await browser.get("/imports")
             let boundary = "----crmtest"
@@ -203,6 +205,7 @@ struct WebTests {
             #expect(mapping.status == 200 && mapping.html.contains("list.csv"))
             #expect(mapping.html.contains(#"<option value="externalID" selected="selected">"#) && mapping.html.contains(#"<option value="email" selected="selected">"#))
             #expect(mapping.html.contains(#"<option value selected="selected">"#))  // 备注 is not a customer field: ignored
+            #expect(mapping.html.contains(#"<option value="custom.region">"#))
             let upload = try #require(mapping.html.range(of: #"name="upload" value="[^"]+""#, options: .regularExpression).map {
                 String(mapping.html[$0].dropFirst(#"name="upload" value=""#.count).dropLast())
             })
