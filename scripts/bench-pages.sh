@@ -30,7 +30,7 @@ curl -fsS -o /dev/null -c "$jar" -b "$jar" --data-urlencode "_csrf=$token" --dat
      --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" "$BASE/login"
 
 # Customer ids spread over the whole table, people and organisations.
-max_id=$(curl -fsS -b "$jar" "$BASE/api/v1/customers?sort=-id&limit=1" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
+max_id=$(curl -fsS -b "$jar" "$BASE/api/v1/customers?sort=-id&limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')
 measure() {  # name, then paths (cycled through)
     local name=$1; shift
     local paths=("$@") times=()

@@ -10,10 +10,14 @@ public struct CustomerRepository: Sendable {
     let database: any StoreDatabase
     /// Country code given to phone numbers written without one.
     let defaultCountryCode: String
+    /// Below this many matches a list filters on the analysis by a list of ids, from it on by
+    /// a check per customer (see `AnalyticsFilterForm`).
+    let analyticsListLimit: Int
 
-    public init(database: any StoreDatabase, defaultCountryCode: String = "86") {
+    public init(database: any StoreDatabase, defaultCountryCode: String = "86", analyticsListLimit: Int = 5_000) {
         self.database = database
         self.defaultCountryCode = defaultCountryCode
+        self.analyticsListLimit = max(1, analyticsListLimit)
     }
 
     static let entity = "customer"
@@ -127,7 +131,7 @@ public struct CustomerRepository: Sendable {
         let limit = min(max(q.limit, 1), maxLimit)
         let cursor = try q.cursor.map { cursorText throws(DomainError) in try Cursor(decoding: cursorText) }
         return try await database.read { db in
-            var sql = SQLQueryString("SELECT c.* FROM customers c WHERE 1=1") + Self.filters(q)
+            var sql = SQLQueryString("SELECT c.* FROM customers c WHERE 1=1") + Self.filters(q, analytics: try await Self.analyticsFilterForm(db, q, listLimit: analyticsListLimit))
             let op = q.sort.descending ? "<" : ">"
             let dir = q.sort.descending ? "DESC" : "ASC"
             if let column = q.sort.column {
@@ -155,8 +159,35 @@ public struct CustomerRepository: Sendable {
         }
     }
 
+    /// How a page applies the analysis filters. A list of the matching customers (`IN`) is
+    /// quick when few match; when many do, walking the sort order and checking each
+    /// customer (`EXISTS`) stops after one page, where the list would sort them all first.
+    /// (1M customers, SQLite: tier = lead 280 ms by list, 1 ms by check; churn = high and
+    /// stage = loyal, which none match, 0 ms by list, 5.9 s by check.)
+    enum AnalyticsFilterForm { case list, check }
+
+    /// Counts up to `listLimit` matches on the analysis' indexes to choose the form.
+    static func analyticsFilterForm(_ db: any SQLDatabase, _ q: Query, listLimit: Int) async throws -> AnalyticsFilterForm {
+        let conditions = analyticsConditions(q)
+        guard !conditions.isEmpty else { return .list }
+        let probe = SQLQueryString("SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_analytics WHERE ")
+            + conditions.joined(separator: " AND ") + " LIMIT \(bind: listLimit)) m"
+        let matches = try await db.rows(probe) { try $0.int64("n") }.first ?? 0
+        return matches < listLimit ? .list : .check
+    }
+
+    static func analyticsConditions(_ q: Query) -> [SQLQueryString] {
+        var analytics: [SQLQueryString] = []
+        if let v = q.tier { analytics.append("tier = \(bind: v.rawValue)") }
+        if let v = q.loyaltyStage { analytics.append("loyalty_stage = \(bind: v.rawValue)") }
+        if let v = q.rfmSegment { analytics.append("rfm_segment = \(bind: v.rawValue)") }
+        if let v = q.churnRisk { analytics.append("churn_risk = \(bind: v.rawValue)") }
+        if let v = q.silentChurn { analytics.append("silent_churn = \(bind: v)") }
+        return analytics
+    }
+
     /// The list filters as `AND …` conditions on `customers c`.
-    static func filters(_ q: Query) -> SQLQueryString {
+    static func filters(_ q: Query, analytics form: AnalyticsFilterForm = .list) -> SQLQueryString {
         var sql = SQLQueryString("")
         if let role = q.role {
             sql = sql + " AND c.id IN (SELECT customer_id FROM customer_roles WHERE role = \(bind: role.rawValue))"
@@ -168,14 +199,15 @@ public struct CustomerRepository: Sendable {
         if let kind = q.kind { sql = sql + " AND c.kind = \(bind: kind.rawValue)" }
         if let since = q.updatedSince { sql = sql + " AND c.updated_at >= \(bind: Instant.format(since))" }
         if !q.includeArchived { sql = sql + " AND c.archived_at IS NULL" }
-        var analytics: [SQLQueryString] = []
-        if let v = q.tier { analytics.append("tier = \(bind: v.rawValue)") }
-        if let v = q.loyaltyStage { analytics.append("loyalty_stage = \(bind: v.rawValue)") }
-        if let v = q.rfmSegment { analytics.append("rfm_segment = \(bind: v.rawValue)") }
-        if let v = q.churnRisk { analytics.append("churn_risk = \(bind: v.rawValue)") }
-        if let v = q.silentChurn { analytics.append("silent_churn = \(bind: v)") }
+        let analytics = analyticsConditions(q)
         if !analytics.isEmpty {
-            sql = sql + " AND c.id IN (SELECT customer_id FROM customer_analytics WHERE " + analytics.joined(separator: " AND ") + ")"
+            switch form {
+            case .list:
+                sql = sql + " AND c.id IN (SELECT customer_id FROM customer_analytics WHERE " + analytics.joined(separator: " AND ") + ")"
+            case .check:
+                sql = sql + " AND EXISTS (SELECT 1 FROM customer_analytics a WHERE a.customer_id = c.id AND "
+                    + analytics.joined(separator: " AND ") + ")"
+            }
         }
         return sql
     }

@@ -99,6 +99,25 @@ struct AnalyticsStoreTests {
             #expect(platinum == analysis.customers.filter { $0.tier == .platinum }.map(\.id) && !platinum.isEmpty)
             let potential = try await store.customers.list(.init(loyaltyStage: .potential)).items.map(\.id)
             #expect(potential == [prospect.id])
+            // Filtering by a check per customer (chosen when many match) pages the same as by a list.
+            let checking = CustomerRepository(database: store.database, analyticsListLimit: 1)
+            for query in [CustomerRepository.Query(tier: .lead, sort: .name, limit: 3), .init(loyaltyStage: .potential),
+                          .init(tier: .platinum, churnRisk: .high), .init(rfmSegment: .champions, sort: .updatedAtDescending, limit: 2)] {
+                var byList: [Customer.ID] = [], byCheck: [Customer.ID] = []
+                var cursor: String?, checkCursor: String?
+                repeat {
+                    var q = query; q.cursor = cursor
+                    let page = try await store.customers.list(q)
+                    byList += page.items.map(\.id); cursor = page.nextCursor
+                } while cursor != nil
+                repeat {
+                    var q = query; q.cursor = checkCursor
+                    let page = try await checking.list(q)
+                    byCheck += page.items.map(\.id); checkCursor = page.nextCursor
+                } while checkCursor != nil
+                #expect(byList == byCheck)
+            }
+            #expect(try await checking.list(.init(tier: .lead, limit: 500)).items.count == analysis.customers.filter { $0.tier == .lead }.count)
 
             var wider = settings
             wider.goldShare = 0.30
