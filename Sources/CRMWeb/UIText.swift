@@ -40,8 +40,10 @@ public enum UIText: String, CaseIterable, Sendable {
     case apiTokens, analyticsSettings, runAnalysisNow, analysisDone, tokenShownOnce, customFields
     case enableUser, disableUser, scope, scopeRead, scopeReadWrite, lastUsed
     case revoke, revoked, newToken, tokenCreated, tokenRevoked, userChanged
-    case windowMonths, addCustomField, customFieldAdded, fieldKey, fieldLabelEnglish, fieldLabelChinese
-    case fieldOptions, repeatModel, refreshEvery, lastAnalysis, settingsThroughAPI
+    case windowMonths, platinumShare, goldShare, ironShare, promotionThreshold, repeatMinPurchases
+    case longStandingMinPurchases, loyalMinPurchases, forecastDays, clvMonths, monthlyDiscountRate, settingsSaved
+    case addCustomField, customFieldAdded, fieldKey, fieldLabelEnglish, fieldLabelChinese, fieldOptions
+    case repeatModel, refreshEvery, lastAnalysis
 }
 
 enum Translations {
@@ -281,6 +283,17 @@ enum Translations {
         .tokenRevoked: "API 令牌已吊销。",
         .userChanged: "用户已更新。",
         .windowMonths: "统计窗口（月）",
+        .platinumShare: "白金客户占比",
+        .goldShare: "黄金客户占比",
+        .ironShare: "铁客户占比",
+        .promotionThreshold: "交易型客户的促销购买占比",
+        .repeatMinPurchases: "经常性客户最少购买次数",
+        .longStandingMinPurchases: "老客户最少购买次数",
+        .loyalMinPurchases: "忠诚客户最少购买次数",
+        .forecastDays: "预测天数",
+        .clvMonths: "客户终生价值期限（月）",
+        .monthlyDiscountRate: "月贴现率",
+        .settingsSaved: "分析设置已保存，下次分析时生效。",
         .addCustomField: "添加自定义字段",
         .customFieldAdded: "自定义字段已添加。",
         .fieldKey: "字段键（小写英文，如 annual_budget）",
@@ -290,7 +303,6 @@ enum Translations {
         .repeatModel: "复购模型",
         .refreshEvery: "自动运行间隔",
         .lastAnalysis: "最近一次分析",
-        .settingsThroughAPI: "分析设置可通过 API（PUT /api/v1/analytics/settings）修改。",
     ]
 
     static let en: [UIText: String] = [
@@ -529,6 +541,17 @@ enum Translations {
         .tokenRevoked: "API token revoked.",
         .userChanged: "User updated.",
         .windowMonths: "Window (months)",
+        .platinumShare: "Platinum share",
+        .goldShare: "Gold share",
+        .ironShare: "Iron share",
+        .promotionThreshold: "Promotion share that makes a transaction-type customer",
+        .repeatMinPurchases: "Purchases to be a repeat customer",
+        .longStandingMinPurchases: "Purchases to be long-standing",
+        .loyalMinPurchases: "Purchases to be loyal",
+        .forecastDays: "Forecast days",
+        .clvMonths: "CLV horizon (months)",
+        .monthlyDiscountRate: "Monthly discount rate",
+        .settingsSaved: "Analysis settings saved; the next analysis uses them.",
         .addCustomField: "Add a custom field",
         .customFieldAdded: "Custom field added.",
         .fieldKey: "Key (lower case, e.g. annual_budget)",
@@ -538,6 +561,5 @@ enum Translations {
         .repeatModel: "Repeat-purchase model",
         .refreshEvery: "Runs every",
         .lastAnalysis: "Last analysis",
-        .settingsThroughAPI: "Analysis settings are changed through the API (PUT /api/v1/analytics/settings).",
     ]
 }

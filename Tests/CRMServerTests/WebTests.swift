@@ -295,6 +295,18 @@ struct WebTests {
                                                              ("options", "华东，华北、华南")]).status == 303)
             #expect(try await store.customFields.list().first { $0.key == "region" }?.options == ["华东", "华北", "华南"])
 
+            let settings = try await browser.post("/admin/analytics/settings", [("measure", "revenue"), ("goldShare", "10"), ("windowMonths", "6"),
+                                                                               ("monthlyDiscountRate", "0.5"), ("model", "paretonbd")])
+            #expect(settings.status == 303)
+            let saved = try await store.analytics.settings()
+            #expect(saved.measure == .revenue && saved.goldShare == 0.10 && saved.windowMonths == 6 && saved.model == .paretonbd)
+            #expect(abs(saved.monthlyDiscountRate - 0.005) < 1e-12 && saved.platinumShare == 0.01)
+            let unreadable = try await browser.post("/admin/analytics/settings", [("goldShare", "ten"), ("ironShare", "95")])
+            #expect(unreadable.status == 400 && unreadable.html.contains(#"id="error-settings-goldShare""#) && unreadable.html.contains(#"value="ten""#))
+            let tooMuch = try await browser.post("/admin/analytics/settings", [("ironShare", "95")])
+            #expect(tooMuch.status == 400 && tooMuch.html.contains(#"id="error-settings-ironShare""#))
+            #expect(try await store.analytics.settings() == saved)
+
             let token = try await browser.post("/admin/tokens", [("name", "ERP sync"), ("scope", "read")])
             let secret = try #require(token.html.range(of: #"crm_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(token.html[$0]) })
             let me = try await browser.client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(secret)"]) { Int($0.status.code) }

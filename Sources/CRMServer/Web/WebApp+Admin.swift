@@ -17,6 +17,7 @@ extension WebApp {
                 case "analysis": s[.analysisDone]
                 case "revoked": s[.tokenRevoked]
                 case "field": s[.customFieldAdded]
+                case "settings": s[.settingsSaved]
                 default: nil
                 }
                 return html(try await adminPage(actor, notice: notice).render(visit.page), visit)
@@ -52,6 +53,30 @@ extension WebApp {
                 _ = try await form(request, visit)
                 try await store.users.revokeToken(APIToken.ID(try context.parameters.require("id", as: Int64.self)), by: actor)
                 return redirect("/admin/users?done=revoked")
+            }
+        }
+        router.post("/admin/analytics/settings") { request, _ in
+            try await signedIn(request) { visit, actor in
+                let form = try await form(request, visit)
+                let typed = form.fields.compactMapValues(\.first)
+                let (settings, problems) = AdminPage.applySettings(typed, to: try await store.analytics.settings())
+                var errors = problems.reduce(into: [String: String]()) { $0["settings." + $1.key] = WebMessages.reason($1.value, visit.page.strings) }
+                if errors.isEmpty {
+                    do {
+                        _ = try await store.analytics.saveSettings(settings, by: actor)
+                        return redirect("/admin/users?done=settings")
+                    } catch let error as DomainError {
+                        guard case .invalid = error else { throw error }
+                        errors = WebMessages.fieldErrors(error, visit.page.strings, prefix: "settings.") { pointer in
+                            // "/loyalty" and "/churn" name groups; their fields share one message.
+                            let name = pointer.split(separator: "/").first.map(String.init) ?? "form"
+                            return name == "loyalty" ? "loyalMinPurchases" : name
+                        }
+                    }
+                }
+                var page = try await adminPage(actor, errors: errors)
+                page.typedSettings = typed
+                return html(page.render(visit.page), status: .badRequest, visit)
             }
         }
         router.post("/admin/analytics/run") { request, _ in

@@ -232,6 +232,10 @@ enum WebMessages {
         "the username or password is not right": "用户名或密码不正确",
         "must be 2–64 lower-case letters, digits or . _ - @": "应为 2–64 个小写字母、数字或 . _ - @",
         "must be at least 10 characters": "至少 10 个字符",
+        "must be a number": "应为数字",
+        "must be a whole number": "应为整数",
+        "must be a share between 0 and 1": "应在 0% 到 100% 之间",
+        "platinum, gold and iron shares add up to more than 1": "白金、黄金、铁客户占比合计超过 100%",
     ]
 
     static func reason(_ english: String, _ s: Strings) -> String {

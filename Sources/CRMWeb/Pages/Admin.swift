@@ -14,6 +14,8 @@ public struct AdminPage: Sendable {
     /// A token's secret, shown once right after it is made.
     public var newTokenSecret: String?
     public var errors: [String: String]
+    /// A refused settings form's values, by field.
+    public var typedSettings: [String: String] = [:]
 
     public init(users: [User], tokens: [(token: APIToken, owner: String)], customFields: [CustomFieldDefinition], settings: AnalyticsSettings,
                 lastRun: (at: Date, customers: Int, seconds: Double)?, notice: String? = nil, newTokenSecret: String? = nil,
@@ -143,25 +145,90 @@ public struct AdminPage: Sendable {
                   .p(.button(.type(.submit), .id("save-field"), .text(s[.save])))))
     }
 
+    /// The analysis settings as a form: numbers as people think of them (percentages, months, days).
+    public struct SettingsField: Sendable {
+        public var name: String
+        public var label: UIText
+        public var value: String
+        /// "%" fields are shares shown as percentages.
+        public var unit: String
+    }
+
+    public static func settingsFields(_ settings: AnalyticsSettings) -> [SettingsField] {
+        func percent(_ v: Double) -> String {
+            let p = v * 100
+            return p == p.rounded() ? String(Int(p)) : String(format: "%.2f", p)
+        }
+        return [
+            .init(name: "platinumShare", label: .platinumShare, value: percent(settings.platinumShare), unit: "%"),
+            .init(name: "goldShare", label: .goldShare, value: percent(settings.goldShare), unit: "%"),
+            .init(name: "ironShare", label: .ironShare, value: percent(settings.ironShare), unit: "%"),
+            .init(name: "windowMonths", label: .windowMonths, value: String(settings.windowMonths), unit: ""),
+            .init(name: "promotionShareThreshold", label: .promotionThreshold, value: percent(settings.promotionShareThreshold), unit: "%"),
+            .init(name: "repeatMinPurchases", label: .repeatMinPurchases, value: String(settings.loyalty.repeatMinPurchases), unit: ""),
+            .init(name: "longStandingMinPurchases", label: .longStandingMinPurchases, value: String(settings.loyalty.longStandingMinPurchases), unit: ""),
+            .init(name: "loyalMinPurchases", label: .loyalMinPurchases, value: String(settings.loyalty.loyalMinPurchases), unit: ""),
+            .init(name: "forecastDays", label: .forecastDays, value: String(settings.forecastDays), unit: ""),
+            .init(name: "clvMonths", label: .clvMonths, value: String(settings.clvMonths), unit: ""),
+            .init(name: "monthlyDiscountRate", label: .monthlyDiscountRate, value: percent(settings.monthlyDiscountRate), unit: "%"),
+            .init(name: "refreshIntervalMinutes", label: .refreshEvery, value: String(settings.refreshIntervalMinutes), unit: "min"),
+        ]
+    }
+
+    /// Applies a submitted settings form to `base`; unreadable numbers are named by field.
+    public static func applySettings(_ form: [String: String], to base: AnalyticsSettings) -> (AnalyticsSettings, [String: String]) {
+        var s = base
+        var problems: [String: String] = [:]
+        func share(_ name: String, _ apply: (Double) -> Void) {
+            guard let text = form[name] else { return }
+            if let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite { apply(v / 100) } else { problems[name] = "must be a number" }
+        }
+        func whole(_ name: String, _ apply: (Int) -> Void) {
+            guard let text = form[name] else { return }
+            if let v = Int(text.trimmingCharacters(in: .whitespaces)) { apply(v) } else { problems[name] = "must be a whole number" }
+        }
+        if let m = form["measure"].flatMap(ValueMeasure.init(rawValue:)) { s.measure = m }
+        if let m = form["model"].flatMap(AnalyticsSettings.RepeatModel.init(rawValue:)) { s.model = m }
+        share("platinumShare") { s.platinumShare = $0 }
+        share("goldShare") { s.goldShare = $0 }
+        share("ironShare") { s.ironShare = $0 }
+        whole("windowMonths") { s.windowMonths = $0 }
+        share("promotionShareThreshold") { s.promotionShareThreshold = $0 }
+        whole("repeatMinPurchases") { s.loyalty.repeatMinPurchases = $0 }
+        whole("longStandingMinPurchases") { s.loyalty.longStandingMinPurchases = $0 }
+        whole("loyalMinPurchases") { s.loyalty.loyalMinPurchases = $0 }
+        whole("forecastDays") { s.forecastDays = $0 }
+        whole("clvMonths") { s.clvMonths = $0 }
+        share("monthlyDiscountRate") { s.monthlyDiscountRate = $0 }
+        whole("refreshIntervalMinutes") { s.refreshIntervalMinutes = $0 }
+        return (s, problems)
+    }
+
     func analysis(_ context: PageContext) -> Node<HTML.BodyContext> {
         let s = context.strings
-        let rows: [(String, String)] = [
-            (s[.rankedBy], settings.measure == .profit ? s[.profit] : s[.revenue]),
-            (s[.customerPyramid], "\(s.percent(settings.platinumShare, digits: 0)) / \(s.percent(settings.goldShare, digits: 0)) / \(s.percent(settings.ironShare, digits: 0))"),
-            (s[.windowMonths], String(settings.windowMonths)),
-            (s[.repeatModel], settings.model.rawValue),
-            (s[.refreshEvery], String(settings.refreshIntervalMinutes) + " min"),
-        ]
+        let measures: [FormElements.Choice] = [("profit", s[.profit], settings.measure == .profit), ("revenue", s[.revenue], settings.measure == .revenue)]
+        let models: [FormElements.Choice] = AnalyticsSettings.RepeatModel.allCases.map { ($0.rawValue, $0 == .bgnbd ? "BG/NBD" : "Pareto/NBD", $0 == settings.model) }
         return .group(
-            .element(named: "dl", nodes: [.attribute(named: "class", value: "profile"), .forEach(rows) { row in
-                .group(.element(named: "dt", text: row.0), .element(named: "dd", text: row.1))
-            }]),
+            .form(.class("stack"), .id("settings-form"), .action("/admin/analytics/settings"), .method(.post),
+                  Layout.hiddenCSRF(context),
+                  .unwrap(errors["settings.form"]) { .p(.class("field-error"), .text($0)) },
+                  .label(.for("setting-measure"), .text(s[.rankedBy])), FormElements.select(id: "setting-measure", name: "measure", measures),
+                  .forEach(Self.settingsFields(settings)) { field in
+                      .group(.label(.for("setting-" + field.name), .text(s[field.label] + (field.unit.isEmpty ? "" : " (" + field.unit + ")"))),
+                             .input(.type(.text), .id("setting-" + field.name), .name(field.name), .value((errorsValue(field.name) ?? field.value).attributeEscaped),
+                                    .attribute(named: "inputmode", value: "decimal")),
+                             error("settings." + field.name))
+                  },
+                  .label(.for("setting-model"), .text(s[.repeatModel])), FormElements.select(id: "setting-model", name: "model", models),
+                  .p(.button(.type(.submit), .id("save-settings"), .text(s[.save])))),
             .unwrap(lastRun) { run in
                 .p(.class("muted"), .text(s[.lastAnalysis] + ": " + s.dateTime(run.at) + " · " + s.count(run.customers) + " · "
                                           + String(format: "%.1f s", run.seconds)))
             },
             .form(.action("/admin/analytics/run"), .method(.post), Layout.hiddenCSRF(context),
-                  .button(.type(.submit), .id("run-analysis"), .text(s[.runAnalysisNow]))),
-            .p(.class("muted"), .text(s[.settingsThroughAPI])))
+                  .button(.type(.submit), .id("run-analysis"), .text(s[.runAnalysisNow]))))
     }
+
+    /// A refused settings form shows what was typed.
+    func errorsValue(_ name: String) -> String? { typedSettings[name] }
 }
