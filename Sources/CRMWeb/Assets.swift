@@ -56,7 +56,7 @@ public enum Assets {
     .signin{max-width:22rem;margin:3rem auto}fieldset{border:1px solid var(--line);border-radius:4px;margin:.6rem 0}label.check{display:inline-block;margin-right:1rem;font-weight:400}
     .changes{margin:0;padding-left:1rem}.views{display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center;margin:-.5rem 0 .75rem}
     .views .view{white-space:nowrap}button.small{padding:0 .35rem;border:0}.views details.action summary.button{padding:.15rem .6rem;font-size:.9rem}
-    @media (max-width:600px){main{padding:.5rem}.top{padding:.5rem}table.responsive thead{display:none}
+    @media (max-width:600px){main{padding:.5rem}.top{padding:.5rem}.sections{order:3;flex-basis:100%}table.responsive thead{display:none}
     table.responsive tr{display:block;border-bottom:1px solid var(--line);padding:.25rem 0}table.responsive td{display:block;border:0;padding:.1rem .25rem}
     table.responsive td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.8rem}}
     """

@@ -186,7 +186,7 @@ class WebApplicationTests(unittest.TestCase):
         problems = d.find_element(By.ID, "import-problems").text
         self.assertIn("3", problems)  # the bad row is line 3 of the file (header is line 1)
         self.assertIn("not-an-email", problems)
-        self.assertIn("e-mail", problems)
+        self.assertIn("不是有效的邮箱地址", problems)  # the reason, in the page's language
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "#import-created b").text, "1")
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "#import-rejected b").text, "1")
         self.shot("import-result")

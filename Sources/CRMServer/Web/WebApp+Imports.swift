@@ -20,7 +20,13 @@ extension WebApp {
         router.get("/imports/:id") { request, context in
             try await signedIn(request) { visit, actor in
                 let job = try imports.job(try context.parameters.require("id", as: Int64.self), for: actor)
-                return html(ImportPage(job: Self.jobView(job)).render(visit.page), visit)
+                var view = Self.jobView(job)
+                view.problems = view.problems.map { p in
+                    var p = p
+                    p.reason = WebMessages.reason(p.reason, visit.page.strings)
+                    return p
+                }
+                return html(ImportPage(job: view).render(visit.page), visit)
             }
         }
         router.get("/imports/:id/errors.csv") { request, context in
