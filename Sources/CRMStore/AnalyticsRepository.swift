@@ -179,13 +179,15 @@ public struct AnalyticsRepository: Sendable {
                           "recency_score", "frequency_score", "monetary_score", "rfm_segment", "expected_purchases", "p_alive",
                           "clv", "churn_risk", "silent_churn", "window_revenue", "window_profit"]
 
-    /// The results table's definition, for the fresh copy each run fills. It must match
-    /// migration 4 (and any later migration of `customer_analytics`).
+    /// The results table's definition, for the fresh copy each run fills: migration 4's
+    /// columns (and any later migration's), without its two foreign keys. The rows are
+    /// derived from customers that are never deleted, under a run written just before, and
+    /// checking both references for every row cost 0.47 s of a 612,689-row write on SQLite.
     static func tableDefinition(_ name: String) -> String {
         """
         CREATE TABLE \(name) (
-            customer_id BIGINT PRIMARY KEY REFERENCES customers(id),
-            run_id BIGINT NOT NULL REFERENCES analytics_runs(id),
+            customer_id BIGINT PRIMARY KEY,
+            run_id BIGINT NOT NULL,
             currency TEXT NOT NULL,
             tier TEXT NOT NULL,
             value_level TEXT NOT NULL,
@@ -337,7 +339,6 @@ public struct AnalyticsRepository: Sendable {
 
     // MARK: reading results
 
-    /// The latest finished run, or nil before the first.
     /// Tells the query planner how the analysis is spread (how few customers are loyal, how
     /// many are lead), so a list filtered on two of its fields starts from the rarer one.
     /// SQLite samples at most 1,000 rows per index (a few milliseconds at 1M customers).
@@ -353,6 +354,7 @@ public struct AnalyticsRepository: Sendable {
         }
     }
 
+    /// The latest finished run, or nil before the first.
     public func latestRun() async throws -> AnalyticsRun? {
         try await database.read { db in
             try await db.rows("SELECT * FROM analytics_runs WHERE seconds > 0 ORDER BY id DESC LIMIT 1") { r in
