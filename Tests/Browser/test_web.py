@@ -231,6 +231,15 @@ class WebApplicationTests(unittest.TestCase):
         finally:
             phone.quit()
 
+    def test_11_every_main_page_opens(self):
+        d = self.driver
+        for name, path, heading in [("tasks", "/tasks", "跟进任务"), ("duplicates", "/duplicates", "重复客户"),
+                                    ("admin", "/admin/users", "系统管理"), ("customer-new", "/customers/new", "新建客户"),
+                                    ("imports", "/imports", "导入")]:
+            d.get(BASE + path)
+            self.assertEqual(self.heading(), heading, path)
+            self.shot(name)
+
     def test_10_forms_without_csrf_token_are_refused(self):
         cookie = self.driver.get_cookie("crm_session")
         data = urllib.parse.urlencode({"kind": "call", "subject": "forged"}).encode()
