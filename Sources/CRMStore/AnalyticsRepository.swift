@@ -183,10 +183,12 @@ public struct AnalyticsRepository: Sendable {
     /// columns (and any later migration's), without its two foreign keys. The rows are
     /// derived from customers that are never deleted, under a run written just before, and
     /// checking both references for every row cost 0.47 s of a 612,689-row write on SQLite.
-    static func tableDefinition(_ name: String) -> String {
+    /// On SQLite the key is `INTEGER PRIMARY KEY`, the row id itself, rather than a second
+    /// index beside it (0.3 s less to write and to drop at 1M rows, and direct lookups).
+    static func tableDefinition(_ name: String, dialect: Dialect) -> String {
         """
         CREATE TABLE \(name) (
-            customer_id BIGINT PRIMARY KEY,
+            customer_id \(dialect == .sqlite ? "INTEGER" : "BIGINT") PRIMARY KEY,
             run_id BIGINT NOT NULL,
             currency TEXT NOT NULL,
             tier TEXT NOT NULL,
@@ -246,7 +248,7 @@ public struct AnalyticsRepository: Sendable {
             guard let row else { throw StoreError.corrupt("no id returned for the analytics run") }
             // A run that failed half-way may have left its table behind.
             try await db.raw("DROP TABLE IF EXISTS customer_analytics_next").run()
-            try await db.raw(SQLQueryString(Self.tableDefinition("customer_analytics_next"))).run()
+            try await db.raw(SQLQueryString(Self.tableDefinition("customer_analytics_next", dialect: database.dialect))).run()
             return try Row(row).int64("id")
         }
         let day = asOf.description
