@@ -293,21 +293,21 @@ struct APIImplementation: APIProtocol {
 
     func createOrder(_ input: Operations.CreateOrder.Input) async throws -> Operations.CreateOrder.Output {
         guard case .json(let body) = input.body else { throw ProblemDetails.malformed("expected a JSON body") }
-        let order = try await store.orders.create(try Transcode.convert(body), by: try actor())
-        return .created(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(try Transcode.convert(order))))
+        let order = try await store.orders.create(try Self.orderInput(body), by: try actor())
+        return .created(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(Self.orderJSON(order))))
     }
 
     func getOrder(_ input: Operations.GetOrder.Input) async throws -> Operations.GetOrder.Output {
         _ = try actor()
         let order = try await store.orders.get(Order.ID(input.path.orderID))
-        return .ok(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(try Transcode.convert(order))))
+        return .ok(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(Self.orderJSON(order))))
     }
 
     func updateOrder(_ input: Operations.UpdateOrder.Input) async throws -> Operations.UpdateOrder.Output {
         guard case .json(let body) = input.body else { throw ProblemDetails.malformed("expected a JSON body") }
         let version = try Self.version(ifMatch: input.headers.ifMatch)
-        let order = try await store.orders.update(Order.ID(input.path.orderID), with: try Transcode.convert(body), ifVersion: version, by: try actor())
-        return .ok(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(try Transcode.convert(order))))
+        let order = try await store.orders.update(Order.ID(input.path.orderID), with: try Self.orderInput(body), ifVersion: version, by: try actor())
+        return .ok(.init(headers: .init(eTag: Self.etag(order.version)), body: .json(Self.orderJSON(order))))
     }
 
     // MARK: interactions, tasks, consents

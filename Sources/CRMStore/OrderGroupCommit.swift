@@ -135,7 +135,7 @@ final class OrderGroupCommit: Sendable {
             }
             auditRows.append([SQLBind(stamp), SQLBind(p.actor.userID.rawValue), SQLBind(p.actor.name), SQLBind(AuditEntry.Action.create.rawValue),
                               SQLBind(OrderRepository.entity), SQLBind("\(order.id)"),
-                              SQLBind(try JSONColumn.text(FieldChange.diff(nil as Order?, order)))])
+                              SQLBind(try JSONColumn.text(FieldChange.created(order)))])
         }
         try await db.insert(into: "orders")
             .columns("id", "customer_id", "order_date", "channel", "currency", "revenue", "cost", "promotion_revenue", "external_id",

@@ -53,7 +53,7 @@ public struct OrderRepository: Sendable {
             let order = Order(id: id, customerID: clean.customerID, orderDate: clean.orderDate, channel: clean.channel, currency: clean.currency,
                               lines: clean.lines, externalID: clean.externalID, createdAt: storedAt, updatedAt: storedAt, version: 1)
             try await AuditLog.append(db, actor: actor, action: .create, entity: Self.entity, entityID: "\(id)",
-                                      changes: FieldChange.diff(nil as Order?, order), at: now)
+                                      changes: FieldChange.created(order), at: now)
             return order
         }
     }

@@ -49,5 +49,14 @@ struct CreatedAuditTests {
         windowed.profile = profile
         windowed.customFields["size"] = .number(2.5)
         #expect(FieldChange.created(windowed) == FieldChange.diff(nil as Customer?, windowed))
+
+        // Orders, as the API writes them (the fast path serves every created order).
+        let lines = [OrderLine(productID: Product.ID(1), quantity: 2, unitPrice: 12_345, discount: 45, unitCost: 8_000, onPromotion: true),
+                     OrderLine(productID: Product.ID(9), quantity: 1, unitPrice: 99, unitCost: 0)]
+        for (channel, external) in [(String?.none, String?.none), ("门店 \"east\"", "SO-1")] {
+            let order = Order(id: Order.ID(5), customerID: Customer.ID(7), orderDate: CalendarDate("2026-03-01")!, channel: channel,
+                              currency: .cny, lines: lines, externalID: external, createdAt: now, updatedAt: now, version: 1)
+            #expect(FieldChange.created(order) == FieldChange.diff(nil as Order?, order))
+        }
     }
 }
