@@ -323,5 +323,11 @@ public enum Schema {
                 UNIQUE (user_id, name)
             )
             """, $0) },
+        // The analysis counts each customer's complaints; without this it read every
+        // interaction to find the few that are (0.5 s of work beside the refresh's other
+        // reads at 1,000,000 customers).
+        Migration(version: 8, name: "complaints index") { sql("""
+            CREATE INDEX interactions_complaints ON interactions(customer_id) WHERE outcome = 'complaint'
+            """, $0) },
     ]
 }
