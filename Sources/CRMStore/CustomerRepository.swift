@@ -95,6 +95,16 @@ public struct CustomerRepository: Sendable {
         return customer
     }
 
+    /// Several customers in one read (search hits that a list must narrow by owner or tag);
+    /// ids not found are left out.
+    public func get(_ ids: [Customer.ID]) async throws -> [Customer.ID: Customer] {
+        guard !ids.isEmpty else { return [:] }
+        let found = try await database.read { db in
+            try await db.rows("SELECT * FROM customers " + whereIn("id", ids.prefix(500).map(\.rawValue)), Self.decode)
+        }
+        return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
     public struct Query: Sendable {
         public var role: CustomerRole?
         public var tag: String?

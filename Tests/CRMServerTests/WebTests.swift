@@ -354,4 +354,20 @@ struct WebTests {
             #expect(try await store.savedViews.views(of: users.sales.userID).count == 1)
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func searchHonoursTheOwnerAndTagFilters(backend: TestBackend) async throws {
+        try await withWeb(backend) { browser, store, users in
+            let mine = try await store.customers.create(makeCustomerInput("张伟", owner: users.sales.userID, tags: ["VIP"]), by: users.sales)
+            let theirs = try await store.customers.create(makeCustomerInput("张伟明", owner: users.otherSales.userID), by: users.otherSales)
+            try await browser.signIn("manager")
+            let all = try await browser.get("/customers?q=%E5%BC%A0")
+            #expect(all.html.contains("/customers/\(mine.id)\"") && all.html.contains("/customers/\(theirs.id)\""))
+            #expect(all.html.contains(">Sales2</td>"))  // each hit names its owner
+            let owned = try await browser.get("/customers?q=%E5%BC%A0&owner=\(users.otherSales.userID)")
+            #expect(!owned.html.contains("/customers/\(mine.id)\"") && owned.html.contains("/customers/\(theirs.id)\""))
+            let tagged = try await browser.get("/customers?q=%E5%BC%A0&tag=VIP")
+            #expect(tagged.html.contains("/customers/\(mine.id)\"") && !tagged.html.contains("/customers/\(theirs.id)\""))
+        }
+    }
 }

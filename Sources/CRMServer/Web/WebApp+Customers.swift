@@ -28,8 +28,15 @@ extension WebApp {
                 // As you type, twenty hits are plenty and come quicker; a submitted search shows fifty.
                 let hits = try await store.customers.search(text, limit: query["fragment"] == "results" ? 20 : 50)
                 let analyses = try await store.analytics.analyses(of: hits.map(\.id))
+                // The hits' records, for their owners and tags: the owner and tag filters narrow
+                // the hits as the analysis filters do, and each row names its owner.
+                let records = try await store.customers.get(hits.map(\.id))
+                let tag = Normalise.name(filters.tag)
                 rows = hits.compactMap { hit in
                     let a = analyses[hit.id]?.analysis
+                    let record = records[hit.id]
+                    if let owner = filters.ownerID, record?.ownerID?.rawValue != owner { return nil }
+                    if !tag.isEmpty, !(record?.tags.contains(tag) ?? false) { return nil }
                     // Search ranks by the name; the analysis filters narrow its hits.
                     if let tier = filters.tier, a?.tier != tier { return nil }
                     if let stage = filters.loyaltyStage, a?.loyaltyStage != stage { return nil }
@@ -37,7 +44,8 @@ extension WebApp {
                     if let risk = filters.churnRisk, a?.churnRisk != risk { return nil }
                     return CustomerListPage.Row(id: hit.id.rawValue, name: hit.name, kind: hit.kind, email: hit.email, phone: hit.phone,
                                                 organisation: hit.organisation, tier: a?.tier, loyaltyStage: a?.loyaltyStage,
-                                                rfmSegment: a?.rfmSegment, churnRisk: a?.churnRisk)
+                                                rfmSegment: a?.rfmSegment, churnRisk: a?.churnRisk,
+                                                ownerName: record?.ownerID.flatMap { names[$0.rawValue] })
                 }
             } catch let error as DomainError {
                 problem = WebMessages.describe(error, visit.page.strings)
