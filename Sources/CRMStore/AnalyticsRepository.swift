@@ -289,6 +289,8 @@ public struct AnalyticsRepository: Sendable {
                 try await db.raw("DROP TABLE customer_analytics").run()
                 try await db.raw("ALTER TABLE customer_analytics_next RENAME TO customer_analytics").run()
                 for index in Self.indexDefinitions { try await db.raw(SQLQueryString(index)).run() }
+                // The planner's statistics, committed with the swap, so readers plan with them.
+                try await Self.refreshStatistics(db, dialect: database.dialect)
             }
         } catch {
             // Leave the half-written run marked as failed, so it neither blocks the next run
@@ -304,7 +306,6 @@ public struct AnalyticsRepository: Sendable {
         try await database.write { db in
             try await db.raw("UPDATE analytics_runs SET finished_at = \(bind: Instant.format(finished)), seconds = \(bind: seconds) WHERE id = \(bind: runID)").run()
         }
-        try await refreshStatistics()
         return AnalyticsRun(id: runID, startedAt: startedAt, finishedAt: finished, asOf: asOf, settings: settings,
                             dashboard: analysis.dashboard, customers: analysis.customers.count, seconds: seconds, startedBy: actor?.userID)
     }
@@ -344,15 +345,13 @@ public struct AnalyticsRepository: Sendable {
     /// Tells the query planner how the analysis is spread (how few customers are loyal, how
     /// many are lead), so a list filtered on two of its fields starts from the rarer one.
     /// SQLite samples at most 1,000 rows per index (a few milliseconds at 1M customers).
-    func refreshStatistics() async throws {
-        try await database.write { db in
-            switch database.dialect {
-            case .sqlite:
-                try await db.raw("PRAGMA analysis_limit = 1000").run()
-                try await db.raw("ANALYZE customer_analytics").run()
-            case .postgres:
-                try await db.raw("ANALYZE customer_analytics").run()
-            }
+    static func refreshStatistics(_ db: any SQLDatabase, dialect: Dialect) async throws {
+        switch dialect {
+        case .sqlite:
+            try await db.raw("PRAGMA analysis_limit = 1000").run()
+            try await db.raw("ANALYZE customer_analytics").run()
+        case .postgres:
+            try await db.raw("ANALYZE customer_analytics").run()
         }
     }
 

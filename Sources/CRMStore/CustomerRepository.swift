@@ -244,7 +244,9 @@ public struct CustomerRepository: Sendable {
     /// Finds customers whose name, organisation, e-mail or phone contains `text`: Chinese by
     /// any substring of one or more characters, Latin case-insensitively. Exact and prefix
     /// matches of the name come first.
-    public func search(_ text: String, limit: Int = 20) async throws -> [SearchHit] {
+    /// `ownerID` and `tag` narrow the matches before the limit, so "my customers called Wang"
+    /// are all found even when others' rank first.
+    public func search(_ text: String, limit: Int = 20, ownerID: User.ID? = nil, tag: String? = nil) async throws -> [SearchHit] {
         let key = Normalise.searchKey(text)
         guard !key.isEmpty else { throw DomainError.invalid("/query/q", "must contain a letter, digit or character to search for") }
         guard key.count <= 100 else { throw DomainError.invalid("/query/q", "must be at most 100 characters") }
@@ -252,7 +254,13 @@ public struct CustomerRepository: Sendable {
             throw DomainError.invalid("/query/q", "must be at least two letters or digits, or one Chinese character")
         }
         let limit = min(max(limit, 1), 100)
-        return try await database.read { db in try await SearchIndex.search(db, key: key, limit: limit) }
+        var narrowing = SQLQueryString("")
+        if let ownerID { narrowing = narrowing + " AND owner_id = \(bind: ownerID.rawValue)" }
+        if let tag = tag.map(Normalise.name), !tag.isEmpty {
+            narrowing = narrowing + " AND id IN (SELECT customer_id FROM customer_tags WHERE tag = \(bind: tag))"
+        }
+        let conditions = narrowing
+        return try await database.read { db in try await SearchIndex.search(db, key: key, limit: limit, narrowing: conditions) }
     }
 
     // MARK: - SQL

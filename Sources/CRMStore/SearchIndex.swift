@@ -34,7 +34,8 @@ enum SearchIndex {
         }
     }
 
-    static func search(_ db: any SQLDatabase, key: String, limit: Int) async throws -> [CustomerRepository.SearchHit] {
+    /// `narrowing` is extra conditions on `customers` (owner, tag), applied before the limit.
+    static func search(_ db: any SQLDatabase, key: String, limit: Int, narrowing: SQLQueryString = "") async throws -> [CustomerRepository.SearchHit] {
         let grams = SearchGrams.queryGrams(key)
         // Drive the scan from the rarest gram (counted up to a cap), confirm by substring.
         var counted: [(gram: String, postings: Int64)] = []
@@ -68,7 +69,7 @@ enum SearchIndex {
                                         + alsoHas + " ORDER BY g.customer_id LIMIT \(bind: slice)") { try $0.int64("customer_id") }
             guard let last = ids.last else { break }
             after = last
-            let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + whereIn("id", ids) + """
+            let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + whereIn("id", ids) + narrowing + """
                  AND archived_at IS NULL AND search_text LIKE \(bind: pattern) ESCAPE '\\' ORDER BY id LIMIT \(bind: wanted - candidates.count)
                 """) { r in
                 CustomerRepository.SearchHit(id: try r.id("id"), kind: try r.enumValue("kind"), name: try r.string("name"),

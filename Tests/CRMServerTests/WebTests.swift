@@ -303,6 +303,9 @@ struct WebTests {
             #expect(abs(saved.monthlyDiscountRate - 0.005) < 1e-12 && saved.platinumShare == 0.01)
             let unreadable = try await browser.post("/admin/analytics/settings", [("goldShare", "ten"), ("ironShare", "95")])
             #expect(unreadable.status == 400 && unreadable.html.contains(#"id="error-settings-goldShare""#) && unreadable.html.contains(#"value="ten""#))
+            // A refused form keeps its choices as sent, not as stored.
+            #expect(try await browser.post("/admin/analytics/settings", [("measure", "profit"), ("goldShare", "x")]).html
+                .contains(#"<option value="profit" selected="selected">"#))
             let tooMuch = try await browser.post("/admin/analytics/settings", [("ironShare", "95")])
             #expect(tooMuch.status == 400 && tooMuch.html.contains(#"id="error-settings-ironShare""#))
             #expect(try await store.analytics.settings() == saved)
@@ -368,6 +371,12 @@ struct WebTests {
             #expect(!owned.html.contains("/customers/\(mine.id)\"") && owned.html.contains("/customers/\(theirs.id)\""))
             let tagged = try await browser.get("/customers?q=%E5%BC%A0&tag=VIP")
             #expect(tagged.html.contains("/customers/\(mine.id)\"") && !tagged.html.contains("/customers/\(theirs.id)\""))
+            // The owner narrows the search before its limit: a customer that twenty others
+            // outrank is still found among one's own.
+            for i in 0..<22 { _ = try await store.customers.create(makeCustomerInput("张伟\(i)", owner: users.otherSales.userID), by: users.otherSales) }
+            let late = try await store.customers.create(makeCustomerInput("张伟强", owner: users.sales.userID), by: users.sales)
+            let narrowed = try await browser.get("/customers?q=%E5%BC%A0%E4%BC%9F&owner=\(users.sales.userID)&fragment=results")
+            #expect(narrowed.html.contains("/customers/\(late.id)\""))
         }
     }
 }

@@ -166,6 +166,16 @@ struct PageTests {
         #expect(html.contains("Platinum · 10") && html.contains("Lead · 800"))
     }
 
+    @Test func settingsFormShowsSharesExactlyEnoughToSaveThemUnchanged() {
+        var settings = AnalyticsSettings()
+        settings.platinumShare = 0.00125
+        settings.monthlyDiscountRate = 0.0075
+        let fields = Dictionary(uniqueKeysWithValues: AdminPage.settingsFields(settings).map { ($0.name, $0.value) })
+        #expect(fields["platinumShare"] == "0.125" && fields["goldShare"] == "4" && fields["monthlyDiscountRate"] == "0.75")
+        let (again, problems) = AdminPage.applySettings(fields, to: settings)
+        #expect(problems.isEmpty && again == settings)
+    }
+
     @Test func customerFormReportsUnreadableDates() {
         var fields = CustomerFormPage.Fields()
         fields.name = "张伟"; fields.birthday = "1990-02-30"; fields.hobbies = "钓鱼，摄影、 跑步"

@@ -67,10 +67,12 @@ extension WebApp {
                         return redirect("/admin/users?done=settings")
                     } catch let error as DomainError {
                         guard case .invalid = error else { throw error }
+                        let onForm = Set(AdminPage.settingsFields(settings).map(\.name))
                         errors = WebMessages.fieldErrors(error, visit.page.strings, prefix: "settings.") { pointer in
-                            // "/loyalty" and "/churn" name groups; their fields share one message.
+                            // "/loyalty" names the ladder, shown under its last field; a setting the
+                            // form does not show (churn, trajectory …) is reported above the form.
                             let name = pointer.split(separator: "/").first.map(String.init) ?? "form"
-                            return name == "loyalty" ? "loyalMinPurchases" : name
+                            return name == "loyalty" ? "loyalMinPurchases" : onForm.contains(name) ? name : "form"
                         }
                     }
                 }

@@ -26,17 +26,14 @@ extension WebApp {
         if !text.isEmpty {
             do {
                 // As you type, twenty hits are plenty and come quicker; a submitted search shows fifty.
-                let hits = try await store.customers.search(text, limit: query["fragment"] == "results" ? 20 : 50)
+                let hits = try await store.customers.search(text, limit: query["fragment"] == "results" ? 20 : 50,
+                                                            ownerID: filters.ownerID.map(User.ID.init), tag: filters.tag)
                 let analyses = try await store.analytics.analyses(of: hits.map(\.id))
-                // The hits' records, for their owners and tags: the owner and tag filters narrow
-                // the hits as the analysis filters do, and each row names its owner.
+                // The owner and tag narrow the search itself; the hits' records give their owners.
                 let records = try await store.customers.get(hits.map(\.id))
-                let tag = Normalise.name(filters.tag)
                 rows = hits.compactMap { hit in
                     let a = analyses[hit.id]?.analysis
                     let record = records[hit.id]
-                    if let owner = filters.ownerID, record?.ownerID?.rawValue != owner { return nil }
-                    if !tag.isEmpty, !(record?.tags.contains(tag) ?? false) { return nil }
                     // Search ranks by the name; the analysis filters narrow its hits.
                     if let tier = filters.tier, a?.tier != tier { return nil }
                     if let stage = filters.loyaltyStage, a?.loyaltyStage != stage { return nil }

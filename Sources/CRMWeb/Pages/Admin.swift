@@ -155,9 +155,10 @@ public struct AdminPage: Sendable {
     }
 
     public static func settingsFields(_ settings: AnalyticsSettings) -> [SettingsField] {
+        // Enough digits that saving the form again changes nothing (0.125% stays 0.125%).
         func percent(_ v: Double) -> String {
-            let p = v * 100
-            return p == p.rounded() ? String(Int(p)) : String(format: "%.2f", p)
+            let p = (v * 100 * 1e9).rounded() / 1e9
+            return p == p.rounded() ? String(Int(p)) : String(format: "%.9g", p)
         }
         return [
             .init(name: "platinumShare", label: .platinumShare, value: percent(settings.platinumShare), unit: "%"),
@@ -206,8 +207,11 @@ public struct AdminPage: Sendable {
 
     func analysis(_ context: PageContext) -> Node<HTML.BodyContext> {
         let s = context.strings
-        let measures: [FormElements.Choice] = [("profit", s[.profit], settings.measure == .profit), ("revenue", s[.revenue], settings.measure == .revenue)]
-        let models: [FormElements.Choice] = AnalyticsSettings.RepeatModel.allCases.map { ($0.rawValue, $0 == .bgnbd ? "BG/NBD" : "Pareto/NBD", $0 == settings.model) }
+        // A refused form shows the choices as they were sent, like its numbers.
+        let measure = typedSettings["measure"] ?? settings.measure.rawValue
+        let model = typedSettings["model"] ?? settings.model.rawValue
+        let measures: [FormElements.Choice] = [("profit", s[.profit], measure == "profit"), ("revenue", s[.revenue], measure == "revenue")]
+        let models: [FormElements.Choice] = AnalyticsSettings.RepeatModel.allCases.map { ($0.rawValue, $0 == .bgnbd ? "BG/NBD" : "Pareto/NBD", $0.rawValue == model) }
         return .group(
             .form(.class("stack"), .id("settings-form"), .action("/admin/analytics/settings"), .method(.post),
                   Layout.hiddenCSRF(context),
