@@ -156,7 +156,12 @@ struct WebTests {
             _ = try await store.customers.update(mine.id, with: changed, ifVersion: mine.version, by: users.manager)
             let stale = try await browser.post("/customers/\(mine.id)/edit", [("version", "\(mine.version)"), ("kind", "person"), ("name", "王芳芳"),
                                                                             ("roles", "customer"), ("owner", "\(users.sales.userID)")])
-            #expect(stale.status == 409 && stale.html.contains("医疗器械"))
+            // The typed name stays in the form; the other's change is listed; the form now
+            // carries the new version.
+            #expect(stale.status == 409 && stale.html.contains(#"id="name" name="name" value="王芳芳""#))
+            #expect(stale.html.contains("<li><b>行业</b>: 医疗器械</li>") && stale.html.contains("<li><b>名称</b>: 王芳</li>"))
+            #expect(!stale.html.contains("<li><b>邮箱</b>"))  // equal on both sides: not listed
+            #expect(stale.html.contains(#"name="version" value="\#(mine.version + 1)""#))
             #expect(try await store.customers.get(mine.id).name == "王芳")
 
             let saved = try await browser.post("/customers/\(mine.id)/edit", [("version", "\(mine.version + 1)"), ("kind", "person"), ("name", "王芳芳"),

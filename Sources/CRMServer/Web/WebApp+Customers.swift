@@ -243,9 +243,15 @@ extension WebApp {
                                             owners: try await ownerChoices(actor, current: current.ownerID))
                 return html(page.render(visit.page), status: .badRequest, visit)
             case .staleVersion:
+                // What was typed stays; the latest values that differ are listed; the form now
+                // carries the latest version, so saving again is a decision, not an accident.
                 let latest = try await store.customers.get(Customer.ID(id))
-                let page = CustomerFormPage(customerID: id, version: latest.version, fields: .init(latest),
+                var page = CustomerFormPage(customerID: id, version: latest.version, fields: fields,
                                             notice: visit.page.strings[.staleEdit], owners: try await ownerChoices(actor, current: latest.ownerID))
+                let names = try await userNames().names
+                page.currentValues = fields.differences(from: .init(latest)).map { change in
+                    change.field == "owner" ? (change.field, Int64(change.current).flatMap { names[$0] } ?? change.current) : change
+                }
                 return html(page.render(visit.page), status: .conflict, visit)
             default:
                 throw error

@@ -45,6 +45,22 @@ public struct CustomerFormPage: Sendable {
             personalityEvidence = one("personalityEvidence"); familyNotes = one("familyNotes"); industry = one("industry")
         }
 
+        /// The fields whose value in `current` differs from this form's, by field name, with
+        /// the current value: what someone else saved while this form was being filled in.
+        public func differences(from current: Fields) -> [(field: String, current: String)] {
+            let pairs: [(String, String, String)] = [
+                ("name", name, current.name), ("email", email, current.email), ("phone", phone, current.phone),
+                ("tags", tags, current.tags), ("source", source, current.source),
+                ("owner", ownerID.map(String.init) ?? "", current.ownerID.map(String.init) ?? ""),
+                ("gender", gender, current.gender), ("birthday", birthday, current.birthday), ("hobbies", hobbies, current.hobbies),
+                ("preferredChannel", preferredChannel, current.preferredChannel), ("personalityStyle", personalityStyle, current.personalityStyle),
+                ("personalityEvidence", personalityEvidence, current.personalityEvidence), ("familyNotes", familyNotes, current.familyNotes),
+                ("industry", industry, current.industry),
+                ("roles", roles.map(\.rawValue).sorted().joined(separator: ", "), current.roles.map(\.rawValue).sorted().joined(separator: ", ")),
+            ]
+            return pairs.filter { $0.1.trimmingCharacters(in: .whitespacesAndNewlines) != $0.2 }.map { ($0.0, $0.2) }
+        }
+
         /// Applies the form to `base` (an existing customer's input keeps what the form does
         /// not show: contact windows, custom fields, external id). Text that cannot be read
         /// (a malformed date) is reported by field name.
@@ -86,6 +102,8 @@ public struct CustomerFormPage: Sendable {
     public var errors: [String: String]
     public var notice: String?
     public var owners: [(id: Int64, name: String)]
+    /// After a stale save: the current values that differ from the form's.
+    public var currentValues: [(field: String, current: String)] = []
 
     public init(customerID: Int64?, version: Int64?, fields: Fields, errors: [String: String] = [:], notice: String? = nil,
                 owners: [(id: Int64, name: String)]) {
@@ -110,6 +128,9 @@ public struct CustomerFormPage: Sendable {
         return Layout.page(title, context, section: .customers, [
             .h1(.text(title)),
             .unwrap(notice) { .p(.class("error"), .id("form-notice"), .attribute(named: "role", value: "alert"), .text($0)) },
+            .if(!currentValues.isEmpty, .ul(.id("current-values"), .forEach(currentValues) { change in
+                .li(.element(named: "b", text: MergePage.label(change.field, s)), .text(": " + (change.current.isEmpty ? "—" : change.current)))
+            })),
             .if(!errors.isEmpty && notice == nil, .p(.class("error"), .attribute(named: "role", value: "alert"), .text(s[.fieldsWithProblems]))),
             .form(.class("stack card"), .id("customer-form"), .action(action), .method(.post),
                   Layout.hiddenCSRF(context),

@@ -92,7 +92,8 @@ public struct MergePage: Sendable {
         let keys: [String: UIText] = ["name": .name, "email": .email, "phone": .phone, "gender": .gender, "birthday": .birthday,
                                       "hobbies": .hobbies, "familyNotes": .familyNotes, "preferredChannel": .preferredChannel,
                                       "contactWindows": .contactWindows, "doNotContact": .doNotContact, "personalityStyle": .personalityStyle,
-                                      "personalityEvidence": .personalityEvidence, "industry": .industry, "source": .source, "owner": .owner]
+                                      "personalityEvidence": .personalityEvidence, "industry": .industry, "source": .source, "owner": .owner,
+                                      "tags": .tags, "roles": .roles]
         return keys[field].map { s[$0] } ?? field
     }
 
