@@ -85,7 +85,8 @@ struct ScheduledAnalyticsRefresh: Service {
             var lastAttempt: Date?
             while !Task.isCancelled {
                 // Wait first: at start-up the migrations and any demo load come before analysis.
-                try await Task.sleep(for: .seconds(60))
+                // A sleep cut short is the graceful shutdown: end quietly, not with an error.
+                do { try await Task.sleep(for: .seconds(60)) } catch { return }
                 do {
                     let settings = try await store.analytics.settings()
                     if settings.refreshIntervalMinutes > 0 {

@@ -95,14 +95,20 @@ public struct CustomerRepository: Sendable {
         return customer
     }
 
-    /// Several customers in one read (search hits that a list must narrow by owner or tag);
+    /// Several customers in one read (the names and owners of search hits, of tasks' customers);
     /// ids not found are left out.
     public func get(_ ids: [Customer.ID]) async throws -> [Customer.ID: Customer] {
         guard !ids.isEmpty else { return [:] }
+        let unique = Array(Set(ids.map(\.rawValue)))
         let found = try await database.read { db in
-            try await db.rows("SELECT * FROM customers " + whereIn("id", ids.prefix(500).map(\.rawValue)), Self.decode)
+            var found: [Customer] = []
+            // A slice at a time: a statement takes a bounded number of binds.
+            for start in stride(from: 0, to: unique.count, by: 500) {
+                found += try await db.rows("SELECT * FROM customers " + whereIn("id", unique[start..<min(start + 500, unique.count)]), Self.decode)
+            }
+            return found
         }
-        return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
     }
 
     public struct Query: Sendable {

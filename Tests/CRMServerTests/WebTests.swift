@@ -130,6 +130,11 @@ struct WebTests {
             let task = try await browser.post("/customers/\(customer.id)/tasks", [("title", "寄报价单"), ("dueDate", "2026-13-01")])
             #expect(task.status == 400 && task.html.contains("日期格式应为 YYYY-MM-DD"))
             #expect(try await store.tasks.list(.init(customerID: customer.id)).items.isEmpty)
+            // A follow-up due today (in Shanghai) is on the dashboard with its customer.
+            let today = CalendarDate(Date(), in: TimeZone(identifier: "Asia/Shanghai")!)
+            #expect(try await browser.post("/customers/\(customer.id)/tasks", [("title", "寄报价单"), ("dueDate", today.description)]).status == 303)
+            let dashboard = try await browser.get("/")
+            #expect(dashboard.html.contains(#"寄报价单 · <a href="/customers/\#(customer.id)">张伟</a>"#))
         }
     }
 

@@ -7,6 +7,18 @@ import Testing
 @Suite("Customers in the store")
 struct CustomerStoreTests {
     @Test(arguments: TestBackend.available)
+    func manyCustomersAreReadByIdBeyondOneStatementsBinds(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            var ids: [Customer.ID] = []
+            for i in 0..<501 { ids.append(try await store.customers.create(makeCustomerInput("客户\(i)"), by: users.admin).id) }
+
+            let found = try await store.customers.get(ids + [ids[0], Customer.ID(999_999)])
+
+            #expect(found.count == 501 && found[ids[500]]?.name == "客户500" && found[Customer.ID(999_999)] == nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
     func migrationsApplyOnceAndRecordTheirVersions(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in
             let migrator = Migrator(database: db, logger: testLogger)

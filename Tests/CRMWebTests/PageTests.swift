@@ -100,7 +100,7 @@ struct PageTests {
     }
 
     @Test func dashboardSnapshot() {
-        let page = DashboardPage(dashboard: Fixture.dashboard(), analysedAt: Fixture.instant, tasksDue: [], silentChurners: [
+        let page = DashboardPage(dashboard: Fixture.dashboard(), tasksDue: [], silentChurners: [
             .init(id: 5, name: "陈静", kind: .person, tier: .iron, ownerName: "李销售"),
         ])
         assertSnapshot(page.render(Fixture.context(.zhHans)), named: "dashboard-zh")
@@ -146,6 +146,16 @@ struct PageTests {
     }
 
     @Test func timelineIsNewestFirstAcrossSources() {
+        var page = Fixture.page360()
+        page.changes = [
+            .init(at: Fixture.instant.addingTimeInterval(60), actorName: "王经理", action: .update,
+                  changes: [FieldChange(field: "industry", before: nil, after: "医疗")]),
+            .init(at: Date(timeIntervalSince1970: 1_700_000_000), actorName: "李销售", action: .create,
+                  changes: [FieldChange(field: "name", before: nil, after: "张伟")]),
+        ]
+        let audited = page.timeline(Strings(.zhHans)).filter { $0.kind == .change }
+        #expect(audited.map(\.title) == ["修改 · 王经理", "创建 · 李销售"])
+        #expect(audited.map(\.detail) == ["industry: — → 医疗", nil])
         let entries = Fixture.page360().timeline(Strings(.zhHans))
         #expect(entries.map(\.kind) == [.interaction, .tierChange, .order])
         #expect(entries.last?.title == "订单 SO-1001" && entries.last?.detail == "¥490.00 · 利润 ¥190.00")
@@ -159,7 +169,7 @@ struct PageTests {
     }
 
     @Test func pyramidCarriesEachTiersCount() {
-        let html = DashboardPage(dashboard: Fixture.dashboard(), analysedAt: nil, tasksDue: [], silentChurners: []).render(Fixture.context(.en))
+        let html = DashboardPage(dashboard: Fixture.dashboard(), tasksDue: [], silentChurners: []).render(Fixture.context(.en))
         for (tier, count) in [("platinum", 10), ("gold", 40), ("iron", 150), ("lead", 800)] {
             #expect(html.contains(#"data-tier="\#(tier)" data-customers="\#(count)""#))
         }

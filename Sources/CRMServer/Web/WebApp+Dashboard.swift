@@ -15,7 +15,7 @@ extension WebApp {
         let owner: User.ID? = actor.role == .sales ? actor.userID : nil
         let silent = try await store.customers.list(.init(ownerID: owner, silentChurn: true, limit: 10))
         let analyses = try await store.analytics.analyses(of: silent.items.map(\.id))
-        let page = DashboardPage(dashboard: run?.dashboard, analysedAt: run?.finishedAt, tasksDue: due,
+        let page = DashboardPage(dashboard: run?.dashboard, tasksDue: due,
                                  silentChurners: silent.items.map { Self.row($0, analyses[$0.id]?.analysis, names) })
         return html(page.render(visit.page), visit)
     }
@@ -23,9 +23,8 @@ extension WebApp {
     /// The actor's open tasks (due by `dueBy`, if given), with their customers' names.
     func myTasks(_ actor: Actor, dueBy: CalendarDate?, limit: Int) async throws -> [DashboardPage.TaskRow] {
         let tasks = try await store.tasks.list(.init(assigneeID: actor.userID, status: .open, dueBefore: dueBy, limit: limit)).items
-        var names: [Customer.ID: String] = [:]
-        for id in Set(tasks.compactMap(\.customerID)) { names[id] = try? await store.customers.get(id).name }
-        return tasks.map { DashboardPage.TaskRow(task: $0, customerName: $0.customerID.flatMap { names[$0] }) }
+        let customers = try await store.customers.get(Array(Set(tasks.compactMap(\.customerID))))
+        return tasks.map { DashboardPage.TaskRow(task: $0, customerName: $0.customerID.flatMap { customers[$0]?.name }) }
     }
 
     func tasks(_ visit: Visit, _ actor: Actor) async throws -> Response {

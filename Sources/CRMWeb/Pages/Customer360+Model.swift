@@ -130,8 +130,10 @@ public struct Customer360Page: Sendable {
                                  title: (change.measure == "tier" ? s[.tier] : s[.loyaltyStage]) + ": " + name(change.before) + " → " + name(change.after),
                                  detail: nil))
         }
-        for change in changes ?? [] where change.action != .create || change.changes.isEmpty {
-            let fields = change.changes.map { "\($0.field): \($0.before ?? "—") → \($0.after ?? "—")" }.joined(separator: "; ")
+        for change in changes ?? [] {
+            // A creation's fields are the profile itself; the timeline says only who and when.
+            let fields = change.action == .create ? ""
+                : change.changes.map { "\($0.field): \($0.before ?? "—") → \($0.after ?? "—")" }.joined(separator: "; ")
             entries.append(.init(kind: .change, at: change.at, when: s.dateTime(change.at),
                                  title: s.term(change.action) + " · " + change.actorName, detail: fields.isEmpty ? nil : fields))
         }

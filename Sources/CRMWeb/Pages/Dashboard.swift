@@ -15,12 +15,11 @@ public struct DashboardPage: Sendable {
 
     /// nil before the first analytics run.
     public var dashboard: CustomerBaseDashboard?
-    public var analysedAt: Date?
     public var tasksDue: [TaskRow]
     public var silentChurners: [CustomerListPage.Row]
 
-    public init(dashboard: CustomerBaseDashboard?, analysedAt: Date?, tasksDue: [TaskRow], silentChurners: [CustomerListPage.Row]) {
-        self.dashboard = dashboard; self.analysedAt = analysedAt; self.tasksDue = tasksDue; self.silentChurners = silentChurners
+    public init(dashboard: CustomerBaseDashboard?, tasksDue: [TaskRow], silentChurners: [CustomerListPage.Row]) {
+        self.dashboard = dashboard; self.tasksDue = tasksDue; self.silentChurners = silentChurners
     }
 
     public func render(_ context: PageContext) -> String {
