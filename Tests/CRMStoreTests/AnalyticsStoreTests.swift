@@ -138,6 +138,39 @@ struct AnalyticsStoreTests {
         }
     }
 
+    /// Results are written as SQL literals: the extremes of each kind of value must come back
+    /// as they went in (negative and the largest numbers, absent values), and a value the
+    /// maths could not give (NaN, infinity) as absent.
+    @Test(arguments: TestBackend.available)
+    func extremeResultsRoundTrip(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let a = try await store.customers.create(makeCustomerInput("甲"), by: users.admin)
+            let b = try await store.customers.create(makeCustomerInput("乙"), by: users.admin)
+            let asOf = CalendarDate("2026-11-20")!
+            var analysis = CustomerBaseAnalysis([CustomerSummaryInput(id: a.id.rawValue), CustomerSummaryInput(id: b.id.rawValue)],
+                                                asOfDay: asOf.daysSinceEpoch)
+            analysis.customers[0].windowRevenueMinor = .max
+            analysis.customers[0].windowProfitMinor = .min
+            analysis.customers[0].clvMinor = -1
+            analysis.customers[0].expectedPurchases = 1e-300
+            analysis.customers[0].probabilityAlive = 0.123456789012345
+            analysis.customers[0].recencyScore = 5
+            analysis.customers[0].rfmSegment = .atRisk
+            analysis.customers[0].silentChurn = true
+            analysis.customers[1].expectedPurchases = .nan
+            analysis.customers[1].probabilityAlive = .infinity
+            analysis.customers[1].clvMinor = nil
+            analysis.customers[1].windowProfitMinor = 0
+            _ = try await store.analytics.store(analysis, asOf: asOf, settings: AnalyticsSettings(), startedAt: Date(), by: users.admin)
+            let stored = try await store.analytics.analyses(of: [a.id, b.id])
+            #expect(stored[a.id]?.analysis == analysis.customers[0])
+            var unknown = analysis.customers[1]
+            unknown.expectedPurchases = nil
+            unknown.probabilityAlive = nil
+            #expect(stored[b.id]?.analysis == unknown)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func onlyAdminsChangeSettingsAndBadOnesAreNamed(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in

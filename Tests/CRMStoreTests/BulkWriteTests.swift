@@ -1,0 +1,38 @@
+import CRMStore
+import CRMTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+@Suite("SQLite bulk writes")
+struct BulkWriteTests {
+    static func automaticCheckpoint(_ db: SQLiteStoreDatabase) async throws -> Int {
+        // The setting is the writer connection's, which writes run on.
+        try await db.write { try await $0.raw("PRAGMA wal_autocheckpoint").first()?.decode(column: "wal_autocheckpoint", as: Int.self) ?? -1 }
+    }
+
+    /// A bulk write turns the automatic checkpoint off while it runs (also when two overlap)
+    /// and back on after, also when it fails; what it wrote is there for readers.
+    @Test func automaticCheckpointIsOffDuringABulkWriteAndBackAfter() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let db = try #require(database as? SQLiteStoreDatabase)
+            #expect(try await Self.automaticCheckpoint(db) == 1000)
+            try await db.write { try await $0.raw("CREATE TABLE bulk_rows (n INTEGER)").run() }
+            let during = try await db.bulk {
+                let outer = try await Self.automaticCheckpoint(db)
+                let inner = try await db.bulk {
+                    try await db.write { try await $0.raw("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 50000) INSERT INTO bulk_rows SELECT v FROM n").run() }
+                    return try await Self.automaticCheckpoint(db)
+                }
+                return [outer, inner, try await Self.automaticCheckpoint(db)]
+            }
+            #expect(during == [0, 0, 0], "off throughout, the inner bulk write ending does not turn it on under the outer")
+            #expect(try await Self.automaticCheckpoint(db) == 1000)
+            struct Failure: Error {}
+            await #expect(throws: Failure.self) { try await db.bulk { throw Failure() } }
+            #expect(try await Self.automaticCheckpoint(db) == 1000)
+            let count = try await db.read { try await $0.raw("SELECT COUNT(*) AS n FROM bulk_rows").first()?.decode(column: "n", as: Int.self) }
+            #expect(count == 50000)
+        }
+    }
+}
