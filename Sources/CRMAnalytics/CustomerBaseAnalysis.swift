@@ -239,8 +239,13 @@ public struct CustomerBaseAnalysis: Sendable {
 
         // Value pyramid and Pareto over the window.
         let values = inputs.map { CustomerValueInput(id: $0.id, revenueMinor: $0.windowRevenueMinor, profitMinor: $0.windowProfitMinor) }
-        let pyramid = ValuePyramid(values, settings: settings.pyramid)
-        let pareto = ParetoCurve(values, rankedBy: settings.measure)
+        // One ranking serves both when they rank by the same measure (they do by default).
+        let ids = values.map(\.id)
+        let pyramidOrder = Ranking.descending(values.map { $0.value(settings.pyramid.measure) }, ids: ids)
+        let paretoOrder = settings.pyramid.measure == settings.measure
+            ? pyramidOrder : Ranking.descending(values.map { $0.value(settings.measure) }, ids: ids)
+        let pyramid = ValuePyramid(values, settings: settings.pyramid, order: pyramidOrder)
+        let pareto = ParetoCurve(values, rankedBy: settings.measure, order: paretoOrder)
 
         // RFM among those who bought (recency and frequency mean nothing without a purchase).
         let rfm = RFM.score(buyers.map {
@@ -353,9 +358,8 @@ public struct CustomerBaseAnalysis: Sendable {
                             currentProfitMinor: inputs[i].windowProfitMinor, clvMinor: predictionOf[i]?.clv ?? 0)
         }, rules: settings.trajectory)
 
-        var results: [CustomerAnalysis] = []
-        results.reserveCapacity(n)
-        for i in 0..<n {
+        // Each customer's result, in two halves side by side, straight into the result's storage.
+        func analysis(_ i: Int) -> CustomerAnalysis {
             let c = inputs[i]
             let tier = pyramid.tiers[i]
             let stage = settings.loyalty.stage(of: LoyaltyInput(id: c.id, purchaseCount: c.orderCount, firstPurchaseDay: c.firstPurchaseDay,
@@ -368,7 +372,7 @@ public struct CustomerBaseAnalysis: Sendable {
                                                          firstPurchaseDay: c.firstPurchaseDay!, lastPurchaseDay: c.lastPurchaseDay!,
                                                          complaints: c.complaints), asOfDay: asOfDay)
             }
-            results.append(CustomerAnalysis(
+            return CustomerAnalysis(
                 id: c.id, tier: tier, valueLevel: tier.threeLevel, loyaltyStage: stage,
                 buyingType: BuyingType.classify(spendMinor: c.revenueMinor, promotionSpendMinor: c.promotionRevenueMinor,
                                                 threshold: settings.promotionShareThreshold),
@@ -376,7 +380,12 @@ public struct CustomerBaseAnalysis: Sendable {
                 monetaryScore: score?.monetary, rfmSegment: score?.segment,
                 expectedPurchases: prediction?.expected, probabilityAlive: prediction?.alive, clvMinor: prediction?.clv,
                 churnRisk: churn?.level, silentChurn: churn?.silentChurn ?? false,
-                windowRevenueMinor: c.windowRevenueMinor, windowProfitMinor: c.windowProfitMinor))
+                windowRevenueMinor: c.windowRevenueMinor, windowProfitMinor: c.windowProfitMinor)
+        }
+        let results = [CustomerAnalysis](unsafeUninitializedCapacity: n) { buffer, count in
+            func fill(_ range: Range<Int>) { for i in range { (buffer.baseAddress! + i).initialize(to: analysis(i)) } }
+            _ = inParallel({ fill(0..<n / 2) }, { fill(n / 2..<n) })
+            count = n
         }
         customers = results
 

@@ -163,10 +163,17 @@ public enum ValueTrajectory: String, Sendable, CaseIterable, Codable {
     /// Results are in input order.
     public static func classify(_ inputs: [TrajectoryInput], rules: Rules = Rules()) -> [ValueTrajectory] {
         let n = inputs.count
-        let ids = inputs.map(\.id)
-        var profitRank = [Int](repeating: 0, count: n), clvRank = [Int](repeating: 0, count: n)
-        for (rank, i) in Ranking.descending(inputs.map(\.currentProfitMinor), ids: ids).enumerated() { profitRank[i] = rank }
-        for (rank, i) in Ranking.descending(inputs.map(\.clvMinor), ids: ids).enumerated() { clvRank[i] = rank }
+        // A rank is only asked of a positive value, and every positive value ranks above
+        // every other, so only the positive ones are sorted (most customers have none);
+        // the two rankings are independent and run side by side.
+        func ranks(_ value: KeyPath<TrajectoryInput, Int64>) -> [Int] {
+            let positive = inputs.indices.filter { inputs[$0][keyPath: value] > 0 }
+            var rank = [Int](repeating: n, count: n)
+            let order = Ranking.descending(positive.map { inputs[$0][keyPath: value] }, ids: positive.map { inputs[$0].id })
+            for (r, k) in order.enumerated() { rank[positive[k]] = r }
+            return rank
+        }
+        let (profitRank, clvRank) = inParallel({ ranks(\.currentProfitMinor) }, { ranks(\.clvMinor) })
         let topCount = Ranking.ceilShare(n, ppm: rules.topSharePPM)
         let growthCount = Ranking.ceilShare(n, ppm: rules.growthSharePPM)
         return inputs.indices.map { i in

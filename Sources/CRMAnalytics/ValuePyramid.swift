@@ -118,9 +118,13 @@ public struct ValuePyramid: Sendable, Equatable {
     }
 
     public init(_ customers: [CustomerValueInput], settings: PyramidSettings = PyramidSettings()) {
+        self.init(customers, settings: settings, order: Ranking.descending(customers.map { $0.value(settings.measure) }, ids: customers.map(\.id)))
+    }
+
+    /// With the customers' ranking by `settings.measure` already made (the Pareto curve's, when it ranks by the same).
+    init(_ customers: [CustomerValueInput], settings: PyramidSettings, order: [Int]) {
         self.settings = settings
         let measure = settings.measure
-        let order = Ranking.descending(customers.map { $0.value(measure) }, ids: customers.map(\.id))
         let n = customers.count
         var tiers = [CustomerTier](repeating: .lead, count: n)
         switch settings.cutoffs {
@@ -207,8 +211,12 @@ public struct ParetoCurve: Sendable, Equatable {
 
     /// Ranks by `rankedBy` descending (ties by id ascending).
     public init(_ customers: [CustomerValueInput], rankedBy: ValueMeasure = .revenue) {
+        self.init(customers, rankedBy: rankedBy, order: Ranking.descending(customers.map { $0.value(rankedBy) }, ids: customers.map(\.id)))
+    }
+
+    /// With the customers' ranking by `rankedBy` already made.
+    init(_ customers: [CustomerValueInput], rankedBy: ValueMeasure, order: [Int]) {
         self.rankedBy = rankedBy
-        let order = Ranking.descending(customers.map { $0.value(rankedBy) }, ids: customers.map(\.id))
         var rp: [Int64] = [0], pp: [Int64] = [0]
         rp.reserveCapacity(order.count + 1)
         pp.reserveCapacity(order.count + 1)

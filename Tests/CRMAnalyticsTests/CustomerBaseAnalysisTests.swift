@@ -103,4 +103,11 @@ struct GammaGammaParallelTests {
             #expect(abs(a - b) <= 1e-9 * max(1, abs(b)))
         }
     }
+
+    @Test func inParallelReturnsBothResultsInOrder() {
+        let (sum, text) = inParallel({ (1...100_000).reduce(0, +) }, { (1...3).map(String.init).joined(separator: ",") })
+        #expect(sum == 5_000_050_000 && text == "1,2,3")
+        let (empty, value) = inParallel({ [Int]() }, { 7 })
+        #expect(empty.isEmpty && value == 7)
+    }
 }
