@@ -454,14 +454,35 @@ public final class ImportProblemFile: Sendable {
     /// Whether no problem has been written yet.
     public var isEmpty: Bool { ((try? handle.offset()) ?? 0) <= UInt64(Self.header.count) }
 
+    /// A CSV field: as it is when it can be, else in quotes with its quotes doubled. A
+    /// leading = + - @ would be run as a formula by a spreadsheet: quoted, and prefixed '.
+    /// Scanned as bytes (every field of an export passes through here).
     public static func quoted(_ text: String) -> String {
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.hasPrefix("=") || text.hasPrefix("+")
-            || text.hasPrefix("-") || text.hasPrefix("@") {
-            // A leading = + - @ would be run as a formula by a spreadsheet: quote it, and prefix '.
-            let safe = "=+-@".contains(text.first!) ? "'" + text : text
-            return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let utf8 = text.utf8
+        let formula = utf8.first.map { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") } ?? false
+        var hasQuote = false, special = formula
+        for b in utf8 {
+            switch b {
+            case UInt8(ascii: "\""): hasQuote = true; special = true
+            case UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "\r"): special = true
+            default: break
+            }
         }
-        return text
+        guard special else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 4)
+        out.append(UInt8(ascii: "\""))
+        if formula { out.append(UInt8(ascii: "'")) }
+        if hasQuote {
+            for b in utf8 {
+                out.append(b)
+                if b == UInt8(ascii: "\"") { out.append(b) }
+            }
+        } else {
+            out.append(contentsOf: utf8)
+        }
+        out.append(UInt8(ascii: "\""))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

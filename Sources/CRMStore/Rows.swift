@@ -69,6 +69,7 @@ struct Row {
         if text == "[]", let empty = [Any]() as? T { return empty }
         if text == "{}", let empty = [String: Any]() as? T { return empty }
         if T.self == [String].self, let strings = JSONColumn.plainStrings(text) as? T { return strings }
+        if T.self == [String: CustomFieldValue].self, let fields = JSONColumn.plainFields(text) as? T { return fields }
         return try JSONColumn.decoder.decode(T.self, from: Data(text.utf8))
     }
 }
@@ -144,12 +145,68 @@ enum JSONColumn {
     /// A JSON array of strings without escapes (`["VIP","展会"]`), read directly; nil for
     /// anything else, which the general decoder then reads.
     static func plainStrings(_ text: String) -> [String]? {
-        guard text.hasPrefix("[\""), text.hasSuffix("\"]"), !text.contains("\\") else { return nil }
-        let inner = text.dropFirst(2).dropLast(2)
-        let parts = inner.components(separatedBy: "\",\"")
-        // A quote inside a value would have been escaped, so any left means this is not a plain list.
-        guard !parts.contains(where: { $0.contains("\"") }) else { return nil }
+        // Bytes, not characters: an export reads two of these per customer.
+        let utf8 = Array(text.utf8)
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        guard utf8.count >= 4, utf8[0] == UInt8(ascii: "["), utf8[1] == quote, utf8[utf8.count - 2] == quote,
+              utf8[utf8.count - 1] == UInt8(ascii: "]"), !utf8.contains(UInt8(ascii: "\\")) else { return nil }
+        var parts: [String] = []
+        var start = 2
+        var i = 2
+        let end = utf8.count - 2
+        while i < end {
+            if utf8[i] == quote {
+                // Only `","` may separate values: a quote inside a value would have been escaped.
+                guard i + 2 < end, utf8[i + 1] == comma, utf8[i + 2] == quote else { return nil }
+                parts.append(String(decoding: utf8[start..<i], as: UTF8.self))
+                i += 3
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        parts.append(String(decoding: utf8[start..<end], as: UTF8.self))
         return parts
+    }
+
+    /// A flat object of custom field values as the encoder writes them (`{"region":"华北",
+    /// "budget":5000}`), read directly; nil for anything else (escapes, nesting), which
+    /// goes to JSONDecoder.
+    static func plainFields(_ text: String) -> [String: CustomFieldValue]? {
+        let utf8 = Array(text.utf8)
+        let quote = UInt8(ascii: "\"")
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "{"), utf8[utf8.count - 1] == UInt8(ascii: "}"),
+              !utf8.contains(UInt8(ascii: "\\")) else { return nil }
+        var fields: [String: CustomFieldValue] = [:]
+        var i = 1
+        let end = utf8.count - 1
+        func string() -> String? {
+            guard i < end, utf8[i] == quote, let close = utf8[(i + 1)..<end].firstIndex(of: quote) else { return nil }
+            defer { i = close + 1 }
+            return String(decoding: utf8[(i + 1)..<close], as: UTF8.self)
+        }
+        while i < end {
+            guard let key = string(), i < end, utf8[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            if i < end, utf8[i] == quote {
+                guard let value = string() else { return nil }
+                fields[key] = .text(value)
+            } else {
+                let start = i
+                while i < end, utf8[i] != UInt8(ascii: ",") { i += 1 }
+                let number = utf8[start..<i]
+                guard let first = number.first, first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+                      number.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+                          || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+                      let value = Double(String(decoding: number, as: UTF8.self)) else { return nil }
+                fields[key] = .number(value)
+            }
+            if i < end {
+                guard utf8[i] == UInt8(ascii: ",") else { return nil }
+                i += 1
+            }
+        }
+        return fields
     }
 }
 

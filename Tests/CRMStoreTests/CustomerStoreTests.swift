@@ -198,4 +198,35 @@ struct CustomerStoreTests {
             #expect(pointers(error) == ["/customFields/annual_budget", "/customFields/region"])
         }
     }
+
+    /// Custom fields are stored as JSON and read back (and exported) without a JSON decoder
+    /// when they are plain: whatever they hold must come back as it went in.
+    @Test(arguments: TestBackend.available)
+    func customFieldValuesRoundTripAndExportWhateverTheyHold(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            _ = try await store.customFields.create(CustomFieldDefinition(key: "budget", label: "Budget", kind: .number), by: users.admin)
+            _ = try await store.customFields.create(CustomFieldDefinition(key: "note", label: "Note", kind: .text), by: users.admin)
+            let values: [[String: CustomFieldValue]] = [
+                ["budget": .number(-12.5), "note": .text("逗号,\"引号\"}{:")],
+                ["budget": .number(1e21), "note": .text("=SUM(A1)")],
+                ["note": .text("back\\slash \\\"")],
+                ["budget": .number(0)],
+            ]
+            for (k, fields) in values.enumerated() {
+                var input = makeCustomerInput("字段\(k)")
+                input.customFields = fields
+                let created = try await store.customers.create(input, by: users.admin)
+                #expect(try await store.customers.get(created.id).customFields == fields)
+            }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("fields-\(UUID().uuidString).csv").path
+            FileManager.default.createFile(atPath: path, contents: nil)
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            _ = try await store.customerExport.write(CustomerRepository.Query(), format: .csv, to: handle, by: users.admin)
+            try handle.close()
+            let text = String(decoding: try #require(FileManager.default.contents(atPath: path)), as: UTF8.self)
+            try? FileManager.default.removeItem(atPath: path)
+            #expect(text.contains(",\"'-12.5\",") && text.contains(",\"逗号,\"\"引号\"\"}{:\"\r\n"))
+            #expect(text.contains(",1e+21,\"'=SUM(A1)\"\r\n") && text.contains(",\"back\\slash \\\"\"\"\r\n"))
+        }
+    }
 }
