@@ -26,6 +26,19 @@ enum ImportRun {
         progress: (@Sendable (Int, Int) -> Void)?,
         process: @escaping @Sendable (any SQLDatabase, Prepared, inout State, _ write: Bool) async throws -> Void
     ) async throws -> ImportReport<State.Counts> {
+        // Many transactions in a row: the database's housekeeping waits until the end.
+        try await database.bulk {
+            try await runBatches(database, source, mode: mode, dryRun: dryRun, state: initial, next: next, prepare: prepare,
+                                 progress: progress, process: process)
+        }
+    }
+
+    private static func runBatches<State: ImportState, Batch: Sendable, Prepared: Sendable>(
+        _ database: any StoreDatabase, _ source: CSVRowSource, mode: CustomerImportOptions.Mode, dryRun: Bool, state initial: State,
+        next: @escaping @Sendable () throws -> [Batch], prepare: @escaping @Sendable ([Batch]) -> Prepared,
+        progress: (@Sendable (Int, Int) -> Void)?,
+        process: @escaping @Sendable (any SQLDatabase, Prepared, inout State, _ write: Bool) async throws -> Void
+    ) async throws -> ImportReport<State.Counts> {
         let started = ContinuousClock.now
         let estimated = source.estimatedRows
         /// Reads and prepares the next batch in the background; nil at the end of the file.
