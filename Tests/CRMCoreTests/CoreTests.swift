@@ -26,7 +26,7 @@ struct CoreTests {
         }
     }
 
-    @Test(arguments: ["1970-01-01", "2000-02-29", "2026-11-22", "1969-12-31", "2100-03-01"])
+    @Test(arguments: ["1970-01-01", "2000-02-29", "2026-11-22", "1969-12-31", "2100-03-01", "0001-01-01", "0999-12-31", "9999-12-31"])
     func calendarDatesRoundTripThroughDayNumbers(text: String) throws {
         let date = try #require(CalendarDate(text))
         #expect(CalendarDate(daysSinceEpoch: date.daysSinceEpoch) == date)
