@@ -105,22 +105,22 @@ struct APIImplementation: APIProtocol {
         query.silentChurn = q.silentChurn
         let result = try await store.customers.list(query)
         let analyses = try await store.analytics.analyses(of: result.items.map { (c: Customer) in c.id })
-        let items: [CustomerJSON] = result.items.map { CustomerJSON(customer: $0, analysis: analyses[$0.id]) }
-        return .ok(.init(body: .json(try page(Page(items: items, nextCursor: result.nextCursor), Schemas.CustomerPage.self))))
+        let items = try result.items.map { try Schemas.Customer($0, analysis: analyses[$0.id]) }
+        return .ok(.init(body: .json(Schemas.CustomerPage(items: items, nextCursor: result.nextCursor))))
     }
 
     func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
         guard case .json(let body) = input.body else { throw ProblemDetails.malformed("expected a JSON body") }
         let created = try await store.customers.create(try Transcode.convert(body), by: try actor())
         return .created(.init(headers: .init(eTag: Self.etag(created.version), location: "/api/v1/customers/\(created.id)"),
-                              body: .json(try Transcode.convert(created))))
+                              body: .json(try Schemas.Customer(created, analysis: nil))))
     }
 
     func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
         _ = try actor()
         let (customer, analysis) = try await store.customerWithAnalysis(Customer.ID(input.path.customerID))
         return .ok(.init(headers: .init(eTag: Self.etag(customer.version)),
-                         body: .json(try Transcode.convert(CustomerJSON(customer: customer, analysis: analysis)))))
+                         body: .json(try Schemas.Customer(customer, analysis: analysis))))
     }
 
     func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
@@ -128,13 +128,13 @@ struct APIImplementation: APIProtocol {
         let version = try Self.version(ifMatch: input.headers.ifMatch)
         let updated = try await store.customers.update(Customer.ID(input.path.customerID), with: try Transcode.convert(body),
                                                        ifVersion: version, by: try actor())
-        return .ok(.init(headers: .init(eTag: Self.etag(updated.version)), body: .json(try Transcode.convert(updated))))
+        return .ok(.init(headers: .init(eTag: Self.etag(updated.version)), body: .json(try Schemas.Customer(updated, analysis: nil))))
     }
 
     func archiveCustomer(_ input: Operations.ArchiveCustomer.Input) async throws -> Operations.ArchiveCustomer.Output {
         let archived = try await store.customers.archive(Customer.ID(input.path.customerID),
                                                          ifVersion: try Self.optionalVersion(ifMatch: input.headers.ifMatch), by: try actor())
-        return .ok(.init(headers: .init(eTag: Self.etag(archived.version)), body: .json(try Transcode.convert(archived))))
+        return .ok(.init(headers: .init(eTag: Self.etag(archived.version)), body: .json(try Schemas.Customer(archived, analysis: nil))))
     }
 
     func getCustomer360(_ input: Operations.GetCustomer360.Input) async throws -> Operations.GetCustomer360.Output {

@@ -23,6 +23,10 @@ public struct StoredCustomerAnalysis: Sendable, Hashable {
     /// The currency of the amounts (the settings' currency of that run).
     public var currency: String
     public var analysis: CustomerAnalysis
+
+    public init(runID: Int64, currency: String, analysis: CustomerAnalysis) {
+        self.runID = runID; self.currency = currency; self.analysis = analysis
+    }
 }
 
 /// A dated change of a customer's tier or loyalty stage.

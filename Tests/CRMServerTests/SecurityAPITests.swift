@@ -8,6 +8,12 @@ import Testing
 
 @Suite("Sign-in, sessions, tokens and permissions")
 struct SecurityAPITests {
+    /// Stored token hashes are lower-case hex SHA-256: tokens made before must keep matching.
+    @Test func tokenHashIsLowerCaseHexSHA256() {
+        #expect(Authenticator.tokenHash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Authenticator.tokenHash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test(arguments: TestBackend.available)
     func sessionCookieWithCSRFAndLockout(backend: TestBackend) async throws {
         try await withAPI(backend) { api, store, users in
