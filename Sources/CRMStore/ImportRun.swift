@@ -26,11 +26,13 @@ enum ImportRun {
         progress: (@Sendable (Int, Int) -> Void)?,
         process: @escaping @Sendable (any SQLDatabase, Prepared, inout State, _ write: Bool) async throws -> Void
     ) async throws -> ImportReport<State.Counts> {
-        // Many transactions in a row: the database's housekeeping waits until the end.
-        try await database.bulk {
+        @Sendable func batches() async throws -> ImportReport<State.Counts> {
             try await runBatches(database, source, mode: mode, dryRun: dryRun, state: initial, next: next, prepare: prepare,
                                  progress: progress, process: process)
         }
+        // Many transactions in a row: the database's housekeeping waits until the end. A dry
+        // run writes nothing, so it leaves the writer's settings alone.
+        return dryRun ? try await batches() : try await database.bulk { try await batches() }
     }
 
     private static func runBatches<State: ImportState, Batch: Sendable, Prepared: Sendable>(

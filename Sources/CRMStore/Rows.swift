@@ -169,6 +169,29 @@ enum JSONColumn {
         return parts
     }
 
+    /// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    static func isJSONNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var i = bytes.startIndex
+        func digits() -> Int {
+            let start = i
+            while i < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            return i - start
+        }
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        let leading = i
+        guard digits() > 0, bytes[leading] != UInt8(ascii: "0") || i - leading == 1 else { return false }
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.endIndex, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == bytes.endIndex
+    }
+
     /// A flat object of custom field values as the encoder writes them (`{"region":"华北",
     /// "budget":5000}`), read directly; nil for anything else (escapes, nesting), which
     /// goes to JSONDecoder.
@@ -195,14 +218,11 @@ enum JSONColumn {
                 let start = i
                 while i < end, utf8[i] != UInt8(ascii: ",") { i += 1 }
                 let number = utf8[start..<i]
-                guard let first = number.first, first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
-                      number.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
-                          || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-                      let value = Double(String(decoding: number, as: UTF8.self)) else { return nil }
+                guard isJSONNumber(number), let value = Double(String(decoding: number, as: UTF8.self)), value.isFinite else { return nil }
                 fields[key] = .number(value)
             }
             if i < end {
-                guard utf8[i] == UInt8(ascii: ",") else { return nil }
+                guard utf8[i] == UInt8(ascii: ","), i + 1 < end else { return nil } // no trailing comma
                 i += 1
             }
         }

@@ -11,6 +11,16 @@ struct BulkWriteTests {
         try await db.write { try await $0.raw("PRAGMA wal_autocheckpoint").first()?.decode(column: "wal_autocheckpoint", as: Int.self) ?? -1 }
     }
 
+    /// Whether the threshold is back to 1,000 within two seconds (it is lowered after the
+    /// catch-up checkpoint, which runs in the background).
+    static func lowered(_ db: SQLiteStoreDatabase) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await automaticCheckpoint(db) == 1000 { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// A bulk write raises the automatic checkpoint's threshold while it runs (also when two
     /// overlap) and puts it back after, also when it fails; what it wrote is there for readers.
     @Test func automaticCheckpointWaitsLongerDuringABulkWriteAndIsBackAfter() async throws {
@@ -27,10 +37,10 @@ struct BulkWriteTests {
                 return [outer, inner, try await Self.automaticCheckpoint(db)]
             }
             #expect(during == [100_000, 100_000, 100_000], "raised throughout: the inner bulk write ending does not lower it under the outer")
-            #expect(try await Self.automaticCheckpoint(db) == 1000)
+            #expect(try await Self.lowered(db), "back to 1,000 once the catch-up checkpoint has run")
             struct Failure: Error {}
             await #expect(throws: Failure.self) { try await db.bulk { throw Failure() } }
-            #expect(try await Self.automaticCheckpoint(db) == 1000)
+            #expect(try await Self.lowered(db))
             let count = try await db.read { try await $0.raw("SELECT COUNT(*) AS n FROM bulk_rows").first()?.decode(column: "n", as: Int.self) }
             #expect(count == 50000)
         }
