@@ -219,11 +219,10 @@ public struct AnalyticsRepository: Sendable {
     /// carries and keeps in order within a value, so one column gives the same order as
     /// `(x, customer_id)` and builds faster (2.0 s against 2.6 s at 1M customers).
     static func indexDefinitions(_ dialect: Dialect) -> [String] {
-        ["tier": "tier", "stage": "loyalty_stage", "segment": "rfm_segment", "churn": "churn_risk"]
-            .sorted { $0.key < $1.key }
-            .map { name, column in
-                "CREATE INDEX customer_analytics_\(name) ON customer_analytics(\(column)\(dialect == .sqlite ? "" : ", customer_id"))"
-            }
+        let key = dialect == .sqlite ? "" : ", customer_id"
+        return [("tier", "tier"), ("stage", "loyalty_stage"), ("segment", "rfm_segment"), ("churn", "churn_risk")].map { name, column in
+            "CREATE INDEX customer_analytics_\(name) ON customer_analytics(\(column)\(key))"
+        }
     }
 
     /// Stores a run and every customer's result, and records tier and stage changes against
@@ -358,20 +357,7 @@ public struct AnalyticsRepository: Sendable {
         }
         func int(_ v: Int64?) {
             guard let v else { return null() }
-            if v < 0 { sql.append(UInt8(ascii: "-")) }
-            var magnitude = v.magnitude
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                         UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                repeat {
-                    buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                    count += 1
-                } while magnitude > 0
-                sql.append(contentsOf: buffer[(20 - count)...])
-            }
+            sql.append(contentsOf: String(v).utf8)
         }
         func double(_ v: Double?) {
             guard let v, v.isFinite else { return null() }

@@ -38,11 +38,10 @@ struct CustomerContractTests {
         let bare = Customer(id: Customer.ID(1), kind: .organisation, name: "Acme", roles: [], createdAt: now, updatedAt: now, version: 1)
         let bareJSON: Components.Schemas.Customer = try Transcode.convert(APIImplementation.CustomerJSON(customer: bare, analysis: nil))
         #expect(try Components.Schemas.Customer(bare, analysis: nil) == bareJSON)
-        var empty = StoredCustomerAnalysis(runID: 1, currency: "USD", analysis: CustomerAnalysis(
+        let empty = StoredCustomerAnalysis(runID: 2, currency: "USD", analysis: CustomerAnalysis(
             id: 1, tier: .lead, valueLevel: .small, loyaltyStage: .potential, buyingType: nil, trajectory: .ordinary, recencyScore: nil,
             frequencyScore: nil, monetaryScore: nil, rfmSegment: nil, expectedPurchases: nil, probabilityAlive: nil, clvMinor: nil,
             churnRisk: nil, silentChurn: false, windowRevenueMinor: 0, windowProfitMinor: 0))
-        empty.runID = 2
         let emptyJSON: Components.Schemas.Customer = try Transcode.convert(APIImplementation.CustomerJSON(customer: bare, analysis: empty))
         #expect(try Components.Schemas.Customer(bare, analysis: empty) == emptyJSON)
     }
