@@ -54,22 +54,19 @@ public struct BulkLoader: Sendable {
                     return (try r.int64("id"), values)
                 }
             }
-            var grams: [[Value]] = []
+            var grams: [(id: Int64, grams: [String])] = []
             var texts: [(Int64, String)] = []
             for (id, values) in rows {
-                for g in SearchGrams.grams(of: values) { grams.append([g, id]) }
+                grams.append((id, Array(SearchGrams.grams(of: values))))
                 texts.append((id, values.map(Normalise.searchKey).joined(separator: "\n")))
             }
             let updates = texts
-            let gramRows = grams
+            let postings = grams
             try await database.write { db in
                 for (id, text) in updates {
                     try await db.raw("UPDATE customers SET search_text = \(bind: text) WHERE id = \(bind: id)").run()
                 }
-                for s in stride(from: 0, to: gramRows.count, by: 10_000) {
-                    try await db.insert(into: "search_grams").columns("gram", "customer_id")
-                        .rows(gramRows[s..<min(s + 10_000, gramRows.count)].map { $0.map { SQLBind($0) as any SQLExpression } }).run()
-                }
+                try await SearchIndex.post(db, postings)
             }
             start = end + 1
         }

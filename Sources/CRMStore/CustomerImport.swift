@@ -286,7 +286,7 @@ public struct CustomerImporter: Sendable {
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
         var customerRows: [[any Encodable & Sendable]] = []
         var pairRows: (roles: [[any Encodable & Sendable]], tags: [[any Encodable & Sendable]]) = ([], [])
-        var gramRows: [(gram: String, id: Int64)] = []
+        var gramRows: [(id: Int64, grams: [String])] = []
         var auditRows: [[any Encodable & Sendable]] = []
         var contactRows: [[any Encodable & Sendable]] = []
         var taskRows: [[any Encodable & Sendable]] = []
@@ -326,7 +326,7 @@ public struct CustomerImporter: Sendable {
             let id = ids[n], c = insert.input
             let b = try built[n].get()
             customerRows.append(b.row)
-            for g in b.grams { gramRows.append((g, id)) }
+            gramRows.append((id, b.grams))
             auditRows.append(b.audit)
             for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
             for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
@@ -348,10 +348,7 @@ public struct CustomerImporter: Sendable {
                                                "search_text", "created_at", "updated_at", "version"], customerRows)
         try await ImportRun.insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
         try await ImportRun.insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
-        // In key order, so each gram's entries are appended where the last batch left off
-        // instead of jumping about the index.
-        gramRows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
-        try await ImportRun.insertRows(db, "search_grams", ["gram", "customer_id"], gramRows.map { [bound($0.gram), bound($0.id)] })
+        try await SearchIndex.post(db, gramRows)
         try await ImportRun.insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at",
                                               "updated_at", "version"], contactRows)
         try await ImportRun.insertRows(db, "tasks", ["customer_id", "title", "due_date", "assignee_id", "status", "created_at", "updated_at", "version"],

@@ -3,6 +3,13 @@ import SQLKit
 
 /// The n-gram index behind customer search (see `SearchGrams`). Kept in the same
 /// transaction as the customer, so search never shows a stale or missing record.
+///
+/// Where the postings live differs by backend, behind `post`, `unpost` and the candidate
+/// scan. SQLite: an FTS5 index, one document per customer (rowid = customer id) holding its
+/// grams as hex tokens; FTS5 buffers a transaction's postings and writes them as compressed
+/// doclists, which takes 0.9 s for 300,000 customers' 11 million grams, where a
+/// (gram, customer_id) B-tree took 12 s. PostgreSQL: that table, `search_grams`.
+/// Either way the candidates are confirmed by substring on `customers.search_text`.
 enum SearchIndex {
     /// The values a customer is found by: name, e-mail, phone (with and without `+`), and for
     /// a person the organisations they work for.
@@ -23,40 +30,55 @@ enum SearchIndex {
         let values = try await values(db, id)
         let text = values.map(Normalise.searchKey).joined(separator: "\n")
         try await db.raw("UPDATE customers SET search_text = \(bind: text) WHERE id = \(bind: id.rawValue)").run()
-        if !fresh { try await db.raw("DELETE FROM search_grams WHERE customer_id = \(bind: id.rawValue)").run() }
-        let grams = SearchGrams.grams(of: values).sorted()
-        for chunk in stride(from: 0, to: grams.count, by: 400) {
-            var sql = SQLQueryString("INSERT INTO search_grams (gram, customer_id) VALUES ")
-            for (i, g) in grams[chunk..<min(chunk + 400, grams.count)].enumerated() {
-                sql = sql + (i == 0 ? "" : ", ") + "(\(bind: g), \(bind: id.rawValue))"
-            }
-            try await db.raw(sql).run()
+        if !fresh { try await unpost(db, id.rawValue) }
+        try await post(db, [(id.rawValue, Array(SearchGrams.grams(of: values)))])
+    }
+
+    static func usesFTS(_ db: any SQLDatabase) -> Bool { db.dialect.name == "sqlite" }
+
+    /// Adds customers' grams (new customers, or ones whose postings were just removed).
+    static func post(_ db: any SQLDatabase, _ entries: [(id: Int64, grams: [String])]) async throws {
+        if usesFTS(db) {
+            try await ImportRun.insertRows(db, "search_postings", ["rowid", "grams"], entries.map { e in
+                [bound(e.id), bound(e.grams.map(token).joined(separator: " "))]
+            })
+        } else {
+            // In key order, so each gram's entries are appended where the last write left off
+            // instead of jumping about the index.
+            var rows = entries.flatMap { e in e.grams.map { (gram: $0, id: e.id) } }
+            rows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
+            try await ImportRun.insertRows(db, "search_grams", ["gram", "customer_id"], rows.map { [bound($0.gram), bound($0.id)] })
         }
     }
+
+    static func unpost(_ db: any SQLDatabase, _ id: Int64) async throws {
+        if usesFTS(db) {
+            try await db.raw("DELETE FROM search_postings WHERE rowid = \(bind: id)").run()
+        } else {
+            try await db.raw("DELETE FROM search_grams WHERE customer_id = \(bind: id)").run()
+        }
+    }
+
+    /// A gram as one FTS5 token: its UTF-8 bytes in hex, so an ideograph, `@` or `.` is a
+    /// plain ASCII word to the tokenizer (and never one of its operators).
+    static func token(_ gram: String) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(gram.utf8.count * 2)
+        for byte in gram.utf8 {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `narrowing` is extra conditions on `customers` (owner, tag), applied before the limit.
     static func search(_ db: any SQLDatabase, key: String, limit: Int, narrowing: SQLQueryString = "") async throws -> [CustomerRepository.SearchHit] {
         let grams = SearchGrams.queryGrams(key)
-        // Drive the scan from the rarest gram (counted up to a cap), confirm by substring.
-        var counted: [(gram: String, postings: Int64)] = []
-        if grams.count > 1 {
-            for g in grams {
-                let n = try await db.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_grams WHERE gram = \(bind: g) LIMIT 20000) t")
-                    .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0
-                counted.append((g, n))
-            }
-            counted.sort { $0.postings < $1.postings }
-        }
-        let driving = counted.first?.gram ?? grams[0]
-        // The next two rarest grams must be there too: checked on the postings' own index, they
-        // cut the candidates a substring test must read (for "wang", 14,918 postings of "ng"
-        // become the 1,450 that also have "wa", and a search that finds nothing ends at once).
-        var alsoHas = SQLQueryString("")
-        for other in counted.dropFirst().prefix(2) {
-            alsoHas = alsoHas + " AND EXISTS (SELECT 1 FROM search_grams h WHERE h.gram = \(bind: other.gram) AND h.customer_id = g.customer_id)"
-        }
+        let candidateIDs = try await candidateScan(db, grams)
         let pattern = "%" + likeEscaped(key) + "%"
-        // Candidates in id order from the driving gram, a slice at a time, each slice confirmed
+        // Candidates in id order from the postings, a slice at a time, each slice confirmed
         // by substring on the customers table, until enough are found. Two plain queries
         // rather than one join: PostgreSQL misjudges how selective the LIKE is and would scan
         // every customer instead of following the gram's postings.
@@ -65,8 +87,7 @@ enum SearchIndex {
         var after = Int64.min
         var slice = 250 // grows: most queries are answered by the first slice
         while candidates.count < wanted {
-            let ids = try await db.rows("SELECT g.customer_id FROM search_grams g WHERE g.gram = \(bind: driving) AND g.customer_id > \(bind: after)"
-                                        + alsoHas + " ORDER BY g.customer_id LIMIT \(bind: slice)") { try $0.int64("customer_id") }
+            let ids = try await candidateIDs(after, slice)
             guard let last = ids.last else { break }
             after = last
             let found = try await db.rows("SELECT id, kind, name, email, phone FROM customers " + whereIn("id", ids) + narrowing + """
@@ -96,5 +117,43 @@ enum SearchIndex {
             for i in hits.indices { hits[i].organisation = orgs[hits[i].id.rawValue] }
         }
         return hits
+    }
+
+    /// Customers (ids above `after`, in id order, at most `limit`) posted under every gram
+    /// of the query, or, on PostgreSQL, under its three rarest grams.
+    private static func candidateScan(_ db: any SQLDatabase, _ grams: [String]) async throws -> (_ after: Int64, _ limit: Int) async throws -> [Int64] {
+        if usesFTS(db) {
+            // FTS5 walks the grams' doclists together, skipping ahead by rowid.
+            let match = grams.map(token).joined(separator: " AND ")
+            return { after, limit in
+                try await db.rows("""
+                    SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: match) AND rowid > \(bind: after)
+                    ORDER BY rowid LIMIT \(bind: limit)
+                    """) { try $0.int64("id") }
+            }
+        }
+        // Drive the scan from the rarest gram (counted up to a cap).
+        var counted: [(gram: String, postings: Int64)] = []
+        if grams.count > 1 {
+            for g in grams {
+                let n = try await db.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_grams WHERE gram = \(bind: g) LIMIT 20000) t")
+                    .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0
+                counted.append((g, n))
+            }
+            counted.sort { $0.postings < $1.postings }
+        }
+        let driving = counted.first?.gram ?? grams[0]
+        // The next two rarest grams must be there too: checked on the postings' own index, they
+        // cut the candidates a substring test must read (for "wang", 14,918 postings of "ng"
+        // become the 1,450 that also have "wa", and a search that finds nothing ends at once).
+        var alsoHas = SQLQueryString("")
+        for other in counted.dropFirst().prefix(2) {
+            alsoHas = alsoHas + " AND EXISTS (SELECT 1 FROM search_grams h WHERE h.gram = \(bind: other.gram) AND h.customer_id = g.customer_id)"
+        }
+        let others = alsoHas
+        return { after, limit in
+            try await db.rows("SELECT g.customer_id FROM search_grams g WHERE g.gram = \(bind: driving) AND g.customer_id > \(bind: after)"
+                              + others + " ORDER BY g.customer_id LIMIT \(bind: limit)") { try $0.int64("customer_id") }
+        }
     }
 }
