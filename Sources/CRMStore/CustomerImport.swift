@@ -68,14 +68,14 @@ public struct CustomerImporter: Sendable {
             throw DomainError.invalid("/ownerID", "no user has id \(owner)")
         }
         if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
-        let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now,
+        let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now, stamp: Instant.format(now),
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
         let initial = ImportState(report: CustomerImportReport(source, mode: options.mode, dryRun: options.dryRun,
                                                                ignoredColumns: mapping.ignoredHeaders))
         let batchSize = options.batchSize
         return try await ImportRun.run(
             database, source, mode: options.mode, dryRun: options.dryRun, state: initial, next: { try source.next(batchSize) },
-            progress: progress,
+            prepare: { Self.prepare($0, context) }, progress: progress,
             process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
     }
 
@@ -85,6 +85,8 @@ public struct CustomerImporter: Sendable {
         var definitions: [CustomFieldDefinition]
         var actor: Actor
         var now: Date
+        /// `now` as stored.
+        var stamp: String
         var usernames: [String: User.ID]
         var dialect: Dialect
     }
@@ -93,61 +95,113 @@ public struct CustomerImporter: Sendable {
     /// one file is an error, not two customers), the organisations created, the report.
     struct ImportState: CRMStore.ImportState {
         var report: CustomerImportReport
-        let seenKeys = KeyMemory<String, Int>()
+        let seenKeys = KeyMemory<FileKey, Int>()
         /// Organisations created by this import, by name (ids are 0 in a dry run).
         var organisations: [String: Int64] = [:]
         /// Stored customers already matched by a row of this file, and by which row.
         let matchedCustomers = KeyMemory<Customer.ID, Int>()
     }
 
-    /// One row on its way in: parsed, with its owner and the stored customer it updates.
-    struct Pending {
+    /// One row on its way in: parsed, with its owner, its draft as a new customer, and the
+    /// stored customer it updates (if it turns out to match one).
+    struct Pending: Sendable {
         var row: CustomerImportRow
         var ownerID: User.ID?
+        var draft: Result<Draft, any Error>
         var existing: Customer?
     }
 
-    static func process(_ db: any SQLDatabase, _ batch: [(row: Int, values: [String])], _ context: Context, _ state: inout ImportState,
+    /// A new customer's row (all its columns but the id), search grams and audited fields.
+    struct Draft: Sendable {
+        var values: [any Encodable & Sendable]
+        var grams: [String]
+        var changes: String
+    }
+
+    /// A row taken as far as it goes without the database.
+    enum PreparedRow: Sendable {
+        case refused([ImportProblem])
+        case ready(Pending)
+    }
+
+    /// Parses the rows, resolves their owners and drafts each as a new customer (most rows of
+    /// a large file are): pure work, done on both cores for the next batch while the writer
+    /// stores the last one. A row that updates a stored customer wastes its draft, on a core
+    /// that would otherwise wait.
+    static func prepare(_ batch: [(row: Int, values: [String])], _ context: Context) -> [PreparedRow] {
+        let options = context.options
+        return batch.concurrentMap { cells -> PreparedRow in
+            let parsed = CustomerImportRow.parse(cells.values, row: cells.row, mapping: context.mapping, defaults: options.defaults,
+                                                 customFields: context.definitions)
+            switch parsed {
+            case .failure(let bad):
+                return .refused(bad.problems)
+            case .success(let row):
+                var ownerID = options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil)
+                if let username = row.ownerUsername {
+                    guard let id = context.usernames[username] else {
+                        return .refused([problem(row, context, .owner, username, "no user is called \(username)")])
+                    }
+                    ownerID = id
+                }
+                // Giving a customer to someone else is editing a customer of theirs.
+                if let ownerID, ownerID != context.actor.userID, !AccessPolicy.allows(context.actor, .editCustomer(ownerID: ownerID)) {
+                    return .refused([problem(row, context, .owner, row.ownerUsername ?? "", "you may not make another user the owner")])
+                }
+                var input = row.input
+                input.ownerID = ownerID
+                return .ready(Pending(row: row, ownerID: ownerID, draft: Result { try draft(input, organisation: row.organisation, context) }))
+            }
+        }
+    }
+
+    static func draft(_ c: CustomerInput, organisation: String?, _ context: Context) throws -> Draft {
+        var searchValues = [c.name]
+        if let e = c.email { searchValues.append(e) }
+        if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
+        if let o = organisation { searchValues.append(o) }
+        let searchKeys = searchValues.map(Normalise.searchKey)
+        let stamp = context.stamp
+        let values: [any Encodable & Sendable] = [
+            bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
+            bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
+            bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
+            bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
+            bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
+            bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
+            bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
+            bound(Int64(1)),
+        ]
+        // The audited fields do not include the id, which the writer assigns.
+        let created = Customer(id: Customer.ID(0), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
+                               profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
+                               externalID: c.externalID, archivedAt: nil, createdAt: context.now, updatedAt: context.now, version: 1)
+        return Draft(values: values, grams: Array(SearchGrams.grams(ofKeys: searchKeys)), changes: try JSONColumn.text(FieldChange.created(created)))
+    }
+
+    static func process(_ db: any SQLDatabase, _ batch: [PreparedRow], _ context: Context, _ state: inout ImportState,
                         write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
         let options = context.options
         var problems: [ImportProblem] = []
         var pending: [Pending] = []
         state.report.rows += batch.count
 
-        // Parse, resolve owners, and refuse keys the file has already used.
-        // Parsing and normalising is pure and most of an import's own work: both cores.
-        let parsed = batch.concurrentMap { row in
-            CustomerImportRow.parse(row.values, row: row.row, mapping: context.mapping, defaults: options.defaults,
-                                    customFields: context.definitions)
-        }
-        for result in parsed {
-            switch result {
-            case .failure(let bad):
-                problems += bad.problems
-            case .success(let row):
-                var ownerID = options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil)
-                if let username = row.ownerUsername {
-                    guard let id = context.usernames[username] else {
-                        problems.append(problem(row, context, .owner, row.ownerUsername ?? "", "no user is called \(username)"))
-                        continue
-                    }
-                    ownerID = id
-                }
-                // Giving a customer to someone else is editing a customer of theirs.
-                if let ownerID, ownerID != context.actor.userID, !AccessPolicy.allows(context.actor, .editCustomer(ownerID: ownerID)) {
-                    problems.append(problem(row, context, .owner, row.ownerUsername ?? "", "you may not make another user the owner"))
-                    continue
-                }
+        // Refuse keys the file has already used.
+        for prepared in batch {
+            switch prepared {
+            case .refused(let refused):
+                problems += refused
+            case .ready(let p):
                 var duplicate: ImportProblem?
-                for (field, key) in keys(of: row.input, options) {
+                for (field, key) in keys(of: p.row.input, options) {
                     if let first = state.seenKeys[key] {
-                        duplicate = problem(row, context, field, String(key.dropFirst(2)), "is the same as in row \(first): one customer per key")
+                        duplicate = problem(p.row, context, field, String(key.dropFirst(2)), "is the same as in row \(first): one customer per key")
                         break
                     }
                 }
                 if let duplicate { problems.append(duplicate); continue }
-                for (_, key) in keys(of: row.input, options) { state.seenKeys[key] = row.row }
-                pending.append(Pending(row: row, ownerID: ownerID))
+                for (_, key) in keys(of: p.row.input, options) { state.seenKeys[key] = p.row.row }
+                pending.append(p)
             }
         }
 
@@ -235,7 +289,7 @@ public struct CustomerImporter: Sendable {
 
     static func apply(_ db: any SQLDatabase, _ accepted: [Pending], _ context: Context, _ state: inout ImportState, write: Bool) async throws {
         let now = context.now
-        let stamp = Instant.format(now)
+        let stamp = context.stamp
 
         // Organisations named by persons: stored ones by exact name, the rest created.
         let names = Set(accepted.compactMap(\.row.organisation)).subtracting(state.organisations.keys)
@@ -250,12 +304,14 @@ public struct CustomerImporter: Sendable {
         organisations.merge(storedIDs, uniquingKeysWith: { _, stored in stored })
         let newOrganisations = names.filter { organisations[$0] == nil }.sorted()
 
-        var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?)] = newOrganisations.map { name in
-            (CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
-                           profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
-                           source: context.options.defaults.source,
-                           ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil)), nil, nil)
-        }
+        var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?, draft: Result<Draft, any Error>)] =
+            newOrganisations.map { name in
+                let input = CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
+                                          profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
+                                          source: context.options.defaults.source,
+                                          ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil))
+                return (input, nil, nil, Result { try draft(input, organisation: nil, context) })
+            }
         var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
         var links: [(Customer.ID, CustomerImportRow)] = []
         for p in accepted {
@@ -266,7 +322,7 @@ public struct CustomerImporter: Sendable {
             } else {
                 var input = p.row.input
                 input.ownerID = p.ownerID
-                inserts.append((input, p.row.organisation, p.row))
+                inserts.append((input, p.row.organisation, p.row, p.draft))
             }
         }
         state.report.created += inserts.count - newOrganisations.count
@@ -290,44 +346,12 @@ public struct CustomerImporter: Sendable {
         var auditRows: [[any Encodable & Sendable]] = []
         var contactRows: [[any Encodable & Sendable]] = []
         var taskRows: [[any Encodable & Sendable]] = []
-        // Each new customer's row, search grams and audit entry, built on both cores.
-        struct Built: Sendable {
-            var row: [any Encodable & Sendable]
-            var grams: [String]
-            var audit: [any Encodable & Sendable]
-        }
-        let numbered = Array(zip(ids, inserts.map { ($0.input, $0.organisation) }))
-        let built = numbered.concurrentMap { (id, insert) -> Result<Built, any Error> in
-            Result {
-                let c = insert.0
-                var searchValues = [c.name]
-                if let e = c.email { searchValues.append(e) }
-                if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
-                if let o = insert.1 { searchValues.append(o) }
-                let searchKeys = searchValues.map(Normalise.searchKey)
-                let row: [any Encodable & Sendable] = [
-                    bound(id), bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
-                    bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
-                    bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
-                    bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
-                    bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
-                    bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
-                    bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
-                    bound(Int64(1)),
-                ]
-                let created = Customer(id: Customer.ID(id), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
-                                       profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
-                                       externalID: c.externalID, archivedAt: nil, createdAt: now, updatedAt: now, version: 1)
-                return Built(row: row, grams: Array(SearchGrams.grams(ofKeys: searchKeys)),
-                             audit: ImportRun.auditRow(context.actor, .create, "customer", "\(id)", FieldChange.created(created), stamp))
-            }
-        }
         for (n, insert) in inserts.enumerated() {
             let id = ids[n], c = insert.input
-            let b = try built[n].get()
-            customerRows.append(b.row)
-            gramRows.append((id, b.grams))
-            auditRows.append(b.audit)
+            let draft = try insert.draft.get()
+            customerRows.append([bound(id)] + draft.values)
+            gramRows.append((id, draft.grams))
+            auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp))
             for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
             for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
             if let row = insert.row {

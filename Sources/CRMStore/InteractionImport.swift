@@ -41,7 +41,7 @@ public struct InteractionImporter: Sendable {
 
     struct State: ImportState {
         var report: InteractionImportReport
-        let seen = KeyMemory<String, Int>()
+        let seen = KeyMemory<FileKey, Int>()
     }
 
     static func process(_ db: any SQLDatabase, _ batch: [(row: Int, values: [String])], _ context: Context, _ state: inout State,

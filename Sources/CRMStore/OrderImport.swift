@@ -66,7 +66,7 @@ public struct OrderImporter: Sendable {
     struct State: ImportState {
         var report: OrderImportReport
         /// Order number → its first row: an order given twice, apart, is an error.
-        let seenOrders = KeyMemory<String, Int>()
+        let seenOrders = KeyMemory<FileKey, Int>()
         /// Products by SKU, looked up once per import.
         let products = KeyMemory<String, ProductRef>()
     }
@@ -99,7 +99,7 @@ public struct OrderImporter: Sendable {
         }
     }
 
-    static func prepare(_ batch: [(row: Int, values: [String])], _ context: Context, seenOrders: KeyMemory<String, Int>) -> Prepared {
+    static func prepare(_ batch: [(row: Int, values: [String])], _ context: Context, seenOrders: KeyMemory<FileKey, Int>) -> Prepared {
         let mapping = context.mapping
         let orderColumn = mapping.column(of: .orderID)!
         let parsed = batch.concurrentMap { row in
