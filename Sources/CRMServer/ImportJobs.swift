@@ -40,6 +40,11 @@ public final class ImportJobs: Sendable {
         self.logger = logger
     }
 
+    /// Error reports are kept for download while the server runs, and go with it.
+    deinit {
+        for job in state.withLock({ Array($0.jobs.values) }) { try? FileManager.default.removeItem(atPath: job.errorFile) }
+    }
+
     /// The importer a job runs: the file, where refused rows go, progress (rows read, estimated rows).
     public typealias Run<Counts: ImportCounts> = @Sendable (CSVRowSource, _ problems: @escaping @Sendable ([ImportProblem]) throws -> Void,
                                                            _ progress: @escaping @Sendable (Int, Int) -> Void) async throws -> ImportReport<Counts>

@@ -57,14 +57,18 @@ public final class CSVRowSource: Sendable {
         try? handle.close()
         let encoding = requested == .auto ? Self.detect(head) : requested
         var utf8Path = path
+        var copy: String?
+        var opened = false
+        // A file refused on the way (undecodable, no header) leaves no copy behind: deinit
+        // does not run for a source that was never made.
+        defer { if !opened, let copy { try? FileManager.default.removeItem(atPath: copy) } }
         if encoding == .gb18030 {
             let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("crm-import-\(UUID().uuidString).csv").path
+            copy = temporary
             try Self.transcodeGB18030(from: path, to: temporary)
             utf8Path = temporary
-            temporaryFile = temporary
-        } else {
-            temporaryFile = nil
         }
+        temporaryFile = copy
         estimatedRows = max(0, (try? Self.countLines(utf8Path)) ?? 0)
         guard let stream = InputStream(fileAtPath: utf8Path) else { throw ImportFileError.unreadable("\(path) cannot be opened") }
         let reader: CSVReader
@@ -78,6 +82,7 @@ public final class CSVRowSource: Sendable {
         self.header = header.map { $0.trimmingCharacters(in: .whitespaces) }
         self.encoding = encoding
         state = Mutex(ReaderState(reader: reader, row: 1, encoding: encoding))
+        opened = true
     }
 
     deinit {

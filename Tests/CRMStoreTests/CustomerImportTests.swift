@@ -12,6 +12,8 @@ struct CustomerImportTests {
     static func source(_ bytes: [UInt8], encoding: TextEncoding = .auto) throws -> CSVRowSource {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString).csv").path
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        // The source holds the file open from here, so the name can go at once.
+        defer { try? FileManager.default.removeItem(atPath: path) }
         return try CSVRowSource(path: path, encoding: encoding)
     }
 
@@ -194,6 +196,7 @@ struct CustomerImportTests {
             _ = try await store.customerImport.run(try Self.source(Self.card), options: CustomerImportOptions(), by: users.admin)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).csv").path
             FileManager.default.createFile(atPath: path, contents: nil)
+            defer { for file in [path, path + ".jsonl"] { try? FileManager.default.removeItem(atPath: file) } }
             let handle = try #require(FileHandle(forWritingAtPath: path))
             let written = try await store.customerExport.write(CustomerRepository.Query(kind: .person), format: .csv, to: handle, by: users.sales)
             try handle.close()
