@@ -406,16 +406,25 @@ public struct CustomerImporter: Sendable {
         try await ImportRun.insertRows(db, "contacts", ["organisation_id", "person_id", "job_title", "buying_role", "influence", "created_at", "updated_at",
                                               "version"], linkRows)
         state.report.contactsCreated += linkRows.count
+        // Persons newly linked are found by their organisation's name from now on.
+        var reindexed = linked
         for (existing, merged, _) in updates {
             try await CustomerRepository.overwrite(db, existing.id, merged, version: existing.version, now: now)
             try await CustomerRepository.replaceRolesAndTags(db, existing.id, merged)
-            try await SearchIndex.reindex(db, existing.id)
+            reindexed.insert(existing.id)
+            if merged.kind == .organisation && merged.name != existing.name {
+                // And every person of a renamed organisation by its new name.
+                for person in try await db.rows("SELECT person_id FROM contacts WHERE organisation_id = \(bind: existing.id.rawValue)",
+                                                { try $0.int64("person_id") }) {
+                    reindexed.insert(Customer.ID(person))
+                }
+            }
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
                 auditRows.append(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
             }
         }
-        // Found by the organisation's name from now on.
-        for id in linked.subtracting(updates.map(\.0.id)) { try await SearchIndex.reindex(db, id) }
+        // In id order: SQLite's FTS5 starts a new segment whenever a write's rowid is below the last.
+        for id in reindexed.sorted() { try await SearchIndex.reindex(db, id) }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, auditRows)
     }
 

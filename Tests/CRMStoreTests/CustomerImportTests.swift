@@ -47,6 +47,22 @@ struct CustomerImportTests {
 
         """
 
+    /// Persons are found by their organisation's name, so an import that renames the
+    /// organisation must move them in the search index too.
+    @Test(arguments: TestBackend.available)
+    func renamingAnOrganisationByImportMovesItsPersonsInSearch(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            for file in ["external_id,kind,name\nO1,organisation,旧名公司\n", "external_id,name,organisation\nP1,王小明,旧名公司\nP2,李四,旧名公司\n",
+                         "external_id,kind,name\nO1,organisation,新名集团\n"] {
+                let report = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(), by: users.admin)
+                #expect(report.failed == 0 && report.committed)
+            }
+            let found = try await store.customers.search("新名")
+            #expect(found.map(\.name).sorted() == ["新名集团", "李四", "王小明"].sorted())
+            #expect(try await store.customers.search("旧名").isEmpty)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func importsNormalisedRowsLinksContactsAndReRunsCreateNothing(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in

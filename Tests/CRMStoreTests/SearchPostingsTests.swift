@@ -49,8 +49,16 @@ struct SearchPostingsTests {
             var renamed = CustomerInput(zhang)
             renamed.name = "赵敏"
             _ = try await store.customers.update(zhang.id, with: renamed, ifVersion: zhang.version, by: users.admin)
-            #expect(try await store.customers.search("伟").isEmpty)
             #expect(try await store.customers.search("赵").map(\.id.rawValue) == [1])
+            // The old name's postings are gone from the index itself (search would also drop
+            // them by substring), and the other customers' stay.
+            let posted = try await db.read { db in
+                (try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("伟"))") {
+                    try $0.int64("id")
+                 },
+                 try await db.rows("SELECT COUNT(*) AS n FROM search_postings") { try $0.int64("n") })
+            }
+            #expect(posted.0.isEmpty && posted.1 == [3])
             await db.close()
         } catch {
             await db.close()
