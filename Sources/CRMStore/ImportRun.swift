@@ -116,11 +116,13 @@ enum ImportRun {
     }
 
     /// Multi-row inserts under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
-    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]],
+                           replacing: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         let perStatement = max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: rows[start..<min(start + perStatement, rows.count)])) { _ in }
+            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: rows[start..<min(start + perStatement, rows.count)],
+                                                     replacing: replacing)) { _ in }
         }
     }
 

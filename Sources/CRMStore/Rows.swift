@@ -359,11 +359,13 @@ struct MultiRowInsert: SQLExpression {
     let table: String
     let columns: [String]
     let rows: ArraySlice<[any Encodable & Sendable]>
+    /// SQLite's `INSERT OR REPLACE`: a row whose key is taken replaces the one there.
+    var replacing = false
 
     func serialize(to serializer: inout SQLSerializer) {
         // PostgreSQL numbers its placeholders; SQLite takes them in order.
         let numbered = serializer.dialect.name == "postgresql"
-        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        var sql = (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
         sql.reserveCapacity(sql.utf8.count + rows.count * columns.count * 6)
         var n = serializer.binds.count
         serializer.binds.reserveCapacity(n + rows.count * columns.count)

@@ -39,9 +39,12 @@ enum SearchIndex {
     /// Adds customers' grams (new customers, or ones whose postings were just removed).
     static func post(_ db: any SQLDatabase, _ entries: [(id: Int64, grams: [String])]) async throws {
         if usesFTS(db) {
+            // Replacing: posting a customer twice must not leave the first postings behind, as
+            // a plain insert would (FTS5 overwrites the document's record, not its postings;
+            // the gram table's key refused it).
             try await ImportRun.insertRows(db, "search_postings", ["rowid", "grams"], entries.map { e in
                 [bound(e.id), bound(e.grams.map(token).joined(separator: " "))]
-            })
+            }, replacing: true)
         } else {
             // In key order, so each gram's entries are appended where the last write left off
             // instead of jumping about the index.

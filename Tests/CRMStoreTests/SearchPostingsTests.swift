@@ -59,6 +59,21 @@ struct SearchPostingsTests {
                  try await db.rows("SELECT COUNT(*) AS n FROM search_postings") { try $0.int64("n") })
             }
             #expect(posted.0.isEmpty && posted.1 == [3])
+
+            // Posted again without being removed first: the new grams replace the old ones.
+            try await db.write { db in
+                try await db.raw("UPDATE customers SET name = '孙悟空' WHERE id = 1").run()
+                try await SearchIndex.reindex(db, Customer.ID(1), fresh: true)
+            }
+            let afterRepost = try await db.read { db in
+                (try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("赵"))") {
+                    try $0.int64("id")
+                 },
+                 try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("悟"))") {
+                    try $0.int64("id")
+                 })
+            }
+            #expect(afterRepost.0.isEmpty && afterRepost.1 == [1])
             await db.close()
         } catch {
             await db.close()
