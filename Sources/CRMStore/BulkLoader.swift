@@ -47,11 +47,9 @@ public struct BulkLoader: Sendable {
                                                             WHERE k.person_id = c.id) AS organisation
                     FROM customers c WHERE c.id BETWEEN \(bind: from) AND \(bind: end)
                     """) { r -> (Int64, [String]) in
-                    var values = [try r.string("name")]
-                    if let e = try r.optionalString("email") { values.append(e) }
-                    if let p = try r.optionalString("phone") { values.append(String(p.drop(while: { $0 == "+" }))) }
-                    if let o = try r.optionalString("organisation") { values.append(o) }
-                    return (try r.int64("id"), values)
+                    (try r.int64("id"), SearchIndex.values(name: try r.string("name"), email: try r.optionalString("email"),
+                                                          phone: try r.optionalString("phone"),
+                                                          organisations: try r.optionalString("organisation").map { [$0] } ?? []))
                 }
             }
             var grams: [(id: Int64, grams: [String])] = []

@@ -156,11 +156,8 @@ public struct CustomerImporter: Sendable {
     }
 
     static func draft(_ c: CustomerInput, organisation: String?, _ context: Context) throws -> Draft {
-        var searchValues = [c.name]
-        if let e = c.email { searchValues.append(e) }
-        if let p = c.phone { searchValues.append(String(p.drop(while: { $0 == "+" }))) }
-        if let o = organisation { searchValues.append(o) }
-        let searchKeys = searchValues.map(Normalise.searchKey)
+        let searchKeys = SearchIndex.values(name: c.name, email: c.email, phone: c.phone, organisations: organisation.map { [$0] } ?? [])
+            .map(Normalise.searchKey)
         let stamp = context.stamp
         let values: [any Encodable & Sendable] = [
             bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
@@ -414,10 +411,7 @@ public struct CustomerImporter: Sendable {
             reindexed.insert(existing.id)
             if merged.kind == .organisation && merged.name != existing.name {
                 // And every person of a renamed organisation by its new name.
-                for person in try await db.rows("SELECT person_id FROM contacts WHERE organisation_id = \(bind: existing.id.rawValue)",
-                                                { try $0.int64("person_id") }) {
-                    reindexed.insert(Customer.ID(person))
-                }
+                reindexed.formUnion(try await SearchIndex.persons(of: existing.id, db))
             }
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
                 auditRows.append(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))

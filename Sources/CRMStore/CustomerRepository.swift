@@ -57,9 +57,7 @@ public struct CustomerRepository: Sendable {
             try await SearchIndex.reindex(db, id)
             if clean.kind == .organisation && clean.name != current.name {
                 // Persons are found by their organisation's name too.
-                for person in try await db.rows("SELECT person_id FROM contacts WHERE organisation_id = \(bind: id.rawValue)", { try $0.int64("person_id") }) {
-                    try await SearchIndex.reindex(db, Customer.ID(person))
-                }
+                for person in try await SearchIndex.persons(of: id, db) { try await SearchIndex.reindex(db, person) }
             }
             let updated = try await Self.fetch(db, id)!
             try await AuditLog.append(db, actor: actor, action: .update, entity: Self.entity, entityID: "\(id)",

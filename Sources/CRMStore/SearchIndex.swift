@@ -16,14 +16,25 @@ enum SearchIndex {
     static func values(_ db: any SQLDatabase, _ id: Customer.ID) async throws -> [String] {
         guard let row = try await db.raw("SELECT name, email, phone FROM customers WHERE id = \(bind: id.rawValue)").first() else { return [] }
         let r = Row(row)
-        var values = [try r.string("name")]
-        if let e = try r.optionalString("email") { values.append(e) }
-        if let p = try r.optionalString("phone") { values.append(String(p.drop(while: { $0 == "+" }))) }
-        values += try await db.rows("""
+        let organisations = try await db.rows("""
             SELECT o.name FROM contacts k JOIN customers o ON o.id = k.organisation_id
             WHERE k.person_id = \(bind: id.rawValue) ORDER BY k.id
             """, { try $0.string("name") })
-        return values
+        return values(name: try r.string("name"), email: try r.optionalString("email"), phone: try r.optionalString("phone"),
+                      organisations: organisations)
+    }
+
+    /// The values a customer with these fields is found by (a phone also without its `+`).
+    static func values(name: String, email: String?, phone: String?, organisations: [String]) -> [String] {
+        var values = [name]
+        if let email { values.append(email) }
+        if let phone { values.append(String(phone.drop(while: { $0 == "+" }))) }
+        return values + organisations
+    }
+
+    /// The persons working for an organisation: they are found by its name too.
+    static func persons(of organisation: Customer.ID, _ db: any SQLDatabase) async throws -> [Customer.ID] {
+        try await db.rows("SELECT person_id FROM contacts WHERE organisation_id = \(bind: organisation.rawValue)") { try $0.id("person_id") }
     }
 
     static func reindex(_ db: any SQLDatabase, _ id: Customer.ID, fresh: Bool = false) async throws {
