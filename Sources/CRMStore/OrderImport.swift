@@ -306,7 +306,12 @@ public struct OrderImporter: Sendable {
             audit.append(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp))
         }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
-        try await PurchaseSummaries.recompute(db, customers.map { Customer.ID($0) })
+        // A replaced order may leave a customer's month or currency empty: those customers are
+        // recomputed afresh; the others only gained orders.
+        var changed = Set<Int64>()
+        for (old, group) in replaces { changed.insert(old.customerID.rawValue); changed.insert(group.customerID) }
+        try await PurchaseSummaries.recompute(db, customers.filter(changed.contains).map { Customer.ID($0) })
+        try await PurchaseSummaries.recomputeAfterAdding(db, customers.filter { !changed.contains($0) }.map { Customer.ID($0) })
     }
 }
 

@@ -45,6 +45,31 @@ struct AnalyticsStoreTests {
         }
     }
 
+    /// The check goes through the customers a range of ids at a time; whatever the range,
+    /// it finds the same damage, at the edges of a range too.
+    @Test(arguments: TestBackend.available)
+    func verifyFindsTheSameDamageWhateverItsPassSize(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            var customers: [Customer.ID] = []
+            for k in 1...4 {
+                let c = try await store.customers.create(makeCustomerInput("核对\(k)"), by: users.admin)
+                _ = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id, date: "2026-03-1\(k)"), by: users.admin)
+                customers.append(c.id)
+            }
+            #expect(try await store.summaries.verify(customersPerPass: 1).isEmpty)
+            try await store.database.write { [customers] db in
+                try await db.raw("UPDATE purchase_summaries SET revenue = revenue + 1 WHERE customer_id = \(bind: customers[0].rawValue)").run()
+                try await db.raw("DELETE FROM purchase_summaries WHERE customer_id = \(bind: customers[1].rawValue)").run()
+                try await db.raw("UPDATE purchase_months SET order_count = 2 WHERE customer_id = \(bind: customers[3].rawValue)").run()
+            }
+            let damaged = [customers[0], customers[1], customers[3]]
+            for perPass in [1, 2, 3, 100_000] as [Int64] {
+                #expect(try await store.summaries.verify(customersPerPass: perPass) == damaged, "\(perPass) customers per pass")
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func inputsResultsFiltersAndHistory(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in

@@ -73,6 +73,38 @@ struct OrderImportTests {
         }
     }
 
+    /// New orders update the summary and month a customer already has in place (no delete
+    /// first); an order moved away by a later import leaves no empty month behind.
+    @Test(arguments: TestBackend.available)
+    func laterBatchesAddToTheMonthAndSummaryAlreadyStored(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let (a, b, _, _) = try await Self.seed(store, users)
+            let file = """
+                order_id,customer,order_date,sku,quantity,unit_price,unit_cost
+                O-1,C-1,2026-03-01,SKU-1,1,100,60
+                O-2,C-1,2026-03-20,SKU-1,2,100,60
+                O-3,C-1,2026-03-20,SKU-2,1,25,10
+                O-4,C-1,2026-05-02,SKU-1,1,100,60
+
+                """
+            let report = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(batchSize: 1), by: users.admin)
+            #expect(report.created == 4 && report.failed == 0)
+            let summary = try #require(try await store.summaries.summaries(of: a.id).first)
+            #expect(summary.orderCount == 4 && summary.purchaseDays == 3 && summary.revenue == 42_500)
+            #expect(summary.repeatRevenue == 32_500 && summary.profit == 42_500 - 25_000)
+            #expect(summary.firstPurchase == CalendarDate("2026-03-01") && summary.lastPurchase == CalendarDate("2026-05-02"))
+            #expect(try await AnalyticsStoreTests.months(store, a.id) == ["2026-03": [3, 32_500, 32_500 - 19_000], "2026-05": [1, 10_000, 4_000]])
+
+            let moved = file.replacingOccurrences(of: "O-4,C-1", with: "O-4,C-2")
+            let again = try await store.orderImport.run(try Self.source(moved), options: OrderImportOptions(batchSize: 1), by: users.admin)
+            #expect(again.updated == 1 && again.unchanged == 3)
+            #expect(try await AnalyticsStoreTests.months(store, a.id) == ["2026-03": [3, 32_500, 32_500 - 19_000]])
+            #expect(try await AnalyticsStoreTests.months(store, b.id) == ["2026-05": [1, 10_000, 4_000]])
+            #expect(try await store.summaries.summaries(of: a.id).first?.lastPurchase == CalendarDate("2026-03-20"))
+            #expect(try await store.summaries.verify().isEmpty)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func eachBadRowGetsItsPreciseErrorAndItsOrderStaysOut(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
