@@ -349,5 +349,9 @@ public enum Schema {
             CREATE INDEX orders_customer_totals ON orders(customer_id, order_date, currency, revenue, cost, promotion_revenue);
             DROP INDEX orders_customer
             """, $0) },
+        // No query reads order lines by product, and products are never deleted (so the
+        // foreign key never looks for a product's lines). Every line written paid for the
+        // index all the same: an insert at a random place, 134 MB for 10,000,000 lines.
+        Migration(version: 11, name: "order lines without a product index") { sql("DROP INDEX order_lines_product", $0) },
     ]
 }
