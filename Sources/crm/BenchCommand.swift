@@ -73,6 +73,7 @@ struct ImportBench: AsyncParsableCommand {
     @Option(help: "Order lines to import after the customers (0 skips it).") var orderLines = 10_000_000
     @Option(help: "The order-lines CSV.") var ordersFile = "/tmp/crm-bench-order-lines.csv"
     @Flag(help: "Skip the customers, export and duplicate scan (the database must hold the bench customers).") var ordersOnly = false
+    @Option(help: "Order lines per transaction in the order import.") var orderBatch = OrderImportOptions().batchSize
 
     func run() async throws {
         if !FileManager.default.fileExists(atPath: file) {
@@ -113,7 +114,7 @@ struct ImportBench: AsyncParsableCommand {
                             + "organisations \(report.organisationsCreated), contacts \(report.contactsCreated)")
             }
             if orderLines > 0 {
-                let report = try await store.orderImport.run(try CSVRowSource(path: ordersFile), options: OrderImportOptions(), by: actor)
+                let report = try await store.orderImport.run(try CSVRowSource(path: ordersFile), options: OrderImportOptions(batchSize: orderBatch), by: actor)
                 Self.figure("order import s", report.seconds,
                             "\(report.rows) lines, orders created \(report.created), unchanged \(report.unchanged), "
                             + "refused rows \(report.failed), summaries \(report.customersSummarised)")
