@@ -4,7 +4,7 @@ import SQLKit
 import Synchronization
 
 /// Typed access to a result row, with errors that name the column.
-struct Row {
+struct Row: Sendable {
     let row: any SQLRow
 
     init(_ row: any SQLRow) { self.row = row }

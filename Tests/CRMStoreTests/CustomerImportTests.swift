@@ -238,6 +238,36 @@ struct CustomerImportTests {
         }
     }
 
+    /// A page of the export is formatted on several threads: its lines still come in id
+    /// order, each from its own customer, in both formats.
+    @Test(arguments: TestBackend.available)
+    func aPageFormattedInParallelKeepsItsOrder(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let count = 1_200
+            let file = "external_id,name,email\n" + (1...count).map { "EXT\($0),客户\($0),c\($0)@example.com\n" }.joined()
+            let report = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(), by: users.admin)
+            #expect(report.created == count)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("order-\(UUID().uuidString)").path
+            defer { for suffix in [".csv", ".jsonl"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            for format in [CustomerExporter.Format.csv, .jsonl] {
+                FileManager.default.createFile(atPath: path + "." + format.rawValue, contents: nil)
+                let handle = try #require(FileHandle(forWritingAtPath: path + "." + format.rawValue))
+                #expect(try await store.customerExport.write(CustomerRepository.Query(), format: format, to: handle, by: users.admin) == count)
+                try handle.close()
+            }
+            let csv = String(decoding: try #require(FileManager.default.contents(atPath: path + ".csv")).dropFirst(3), as: UTF8.self)
+                .split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            #expect(csv.map { String($0[0]) } == (1...count).map { "EXT\($0)" })
+            #expect(csv.allSatisfy { $0[3] == "客户" + $0[0].dropFirst(3) && $0[5] == "c" + $0[0].dropFirst(3) + "@example.com" })
+            let ids = csv.compactMap { Int64($0[1]) }
+            #expect(ids.count == count && ids == ids.sorted())
+            let json = String(decoding: try #require(FileManager.default.contents(atPath: path + ".jsonl")), as: UTF8.self)
+                .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(json.compactMap { $0["externalID"] as? String } == (1...count).map { "EXT\($0)" })
+            #expect(json.compactMap { ($0["id"] as? NSNumber)?.int64Value } == ids)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func listColumnsRoundTripWhateverTheyHold(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
