@@ -83,14 +83,13 @@ public struct CustomerExporter: Sendable {
                     let rows = try await exporter.customers.rows(chunks.query, columns: CustomerExporter.csvColumns, afterID: afterID,
                                                                  limit: CustomerExporter.pageSize)
                     lines = try rows.concurrentMap(minimumPerChunk: 250) { r in
-                        Result { (try r.int64("id"), try CustomerExporter.csvLine(r, owners: owners, customFields: customFields)) }
+                        CustomerExporter.line(r) { try CustomerExporter.csvLine($0, owners: owners, customFields: customFields) }
                     }.map { try $0.get() }
                 case .jsonl:
                     let rows = try await exporter.customers.rows(chunks.query, columns: "c.*", afterID: afterID, limit: CustomerExporter.pageSize)
                     lines = try rows.concurrentMap(minimumPerChunk: 250) { r in
-                        Result {
-                            let c = try CustomerRepository.decode(r)
-                            return (c.id.rawValue, String(decoding: try CustomerExporter.encoder.encode(c), as: UTF8.self) + "\n")
+                        CustomerExporter.line(r) {
+                            String(decoding: try CustomerExporter.encoder.encode(try CustomerRepository.decode($0)), as: UTF8.self) + "\n"
                         }
                     }.map { try $0.get() }
                 }
@@ -108,6 +107,15 @@ public struct CustomerExporter: Sendable {
     static let csvColumns = "c.id, c.external_id, c.kind, c.name, c.roles, c.email, c.phone, c.tags, c.source, c.owner_id, c.gender, "
         + "c.birthday, c.industry, c.preferred_channel, c.time_zone, c.hobbies, c.personality_style, c.created_at, c.updated_at, "
         + "c.archived_at, c.custom_fields"
+
+    /// A customer's id and line, or an error naming the customer: the lines of a page are
+    /// made on several threads, and the first failure in row order is the one thrown.
+    static func line(_ r: Row, _ make: (Row) throws -> String) -> Result<(Int64, String), any Error> {
+        let id = try? r.int64("id")
+        do { return .success((id ?? 0, try make(r))) } catch {
+            return .failure(StoreError.corrupt("customer \(id.map(String.init) ?? "without an id") cannot be exported: \(error)"))
+        }
+    }
 
     /// One customer as a CSV line, straight from the stored columns (instants as stored).
     static func csvLine(_ r: Row, owners: [Int64: String], customFields: [String]) throws -> String {

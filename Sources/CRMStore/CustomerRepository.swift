@@ -226,22 +226,14 @@ public struct CustomerRepository: Sendable {
         return sql
     }
 
-    /// Rows of the customers `q` selects after `afterID`, in id order, mapped by `map` (an
-    /// export reads only the columns it writes, without building each `Customer`).
-    func rows<T: Sendable>(_ q: Query, columns: String, afterID: Int64, limit: Int, _ map: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
-        try await database.read { db in
-            try await db.stream(Self.page(q, columns: columns, afterID: afterID, limit: limit), map)
-        }
-    }
-
-    /// One page of rows as the database returned them, for a caller that maps them on
-    /// every core (an export formats a page in parallel).
+    /// A page of the customers `q` selects after `afterID`, in id order, as the database
+    /// returned the rows: an export reads only the columns it writes, without building each
+    /// `Customer`, and formats the page on every core.
     func rows(_ q: Query, columns: String, afterID: Int64, limit: Int) async throws -> [Row] {
-        try await database.read { db in try await db.raw(Self.page(q, columns: columns, afterID: afterID, limit: limit)).all().map(Row.init) }
-    }
-
-    private static func page(_ q: Query, columns: String, afterID: Int64, limit: Int) -> SQLQueryString {
-        "SELECT \(unsafeRaw: columns) FROM customers c WHERE c.id > \(bind: afterID)" + filters(q) + " ORDER BY c.id LIMIT \(bind: limit)"
+        try await database.read { db in
+            try await db.raw("SELECT \(unsafeRaw: columns) FROM customers c WHERE c.id > \(bind: afterID)" + Self.filters(q)
+                             + " ORDER BY c.id LIMIT \(bind: limit)").all().map(Row.init)
+        }
     }
 
     /// What a search result shows: enough to pick the right 张伟 among several.

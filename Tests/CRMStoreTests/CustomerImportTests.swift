@@ -265,6 +265,15 @@ struct CustomerImportTests {
                 .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(json.compactMap { $0["externalID"] as? String } == (1...count).map { "EXT\($0)" })
             #expect(json.compactMap { ($0["id"] as? NSNumber)?.int64Value } == ids)
+
+            // A row that cannot be read fails the export, in whichever thread formats it.
+            try await store.database.write { db in try await db.raw("UPDATE customers SET tags = 'x' WHERE id = \(bind: ids[700])").run() }
+            FileManager.default.createFile(atPath: path + ".csv", contents: nil)
+            let handle = try #require(FileHandle(forWritingAtPath: path + ".csv"))
+            await #expect(throws: StoreError.self) {
+                _ = try await store.customerExport.write(CustomerRepository.Query(), format: .csv, to: handle, by: users.admin)
+            }
+            try handle.close()
         }
     }
 
