@@ -95,11 +95,16 @@ struct OrderImportTests {
             #expect(summary.firstPurchase == CalendarDate("2026-03-01") && summary.lastPurchase == CalendarDate("2026-05-02"))
             #expect(try await AnalyticsStoreTests.months(store, a.id) == ["2026-03": [3, 32_500, 32_500 - 19_000], "2026-05": [1, 10_000, 4_000]])
 
-            let moved = file.replacingOccurrences(of: "O-4,C-1", with: "O-4,C-2")
-            let again = try await store.orderImport.run(try Self.source(moved), options: OrderImportOptions(batchSize: 1), by: users.admin)
-            #expect(again.updated == 1 && again.unchanged == 3)
+            // One batch: O-4 moves from C-1 to C-2 (both recomputed afresh), O-5 is new for C-3.
+            var c = makeCustomerInput("王芳")
+            c.externalID = "C-3"
+            let third = try await store.customers.create(c, by: users.admin)
+            let moved = file.replacingOccurrences(of: "O-4,C-1", with: "O-4,C-2") + "O-5,C-3,2026-04-01,SKU-1,1,100,60\n"
+            let again = try await store.orderImport.run(try Self.source(moved), options: OrderImportOptions(), by: users.admin)
+            #expect(again.updated == 1 && again.unchanged == 3 && again.created == 1)
             #expect(try await AnalyticsStoreTests.months(store, a.id) == ["2026-03": [3, 32_500, 32_500 - 19_000]])
             #expect(try await AnalyticsStoreTests.months(store, b.id) == ["2026-05": [1, 10_000, 4_000]])
+            #expect(try await AnalyticsStoreTests.months(store, third.id) == ["2026-04": [1, 10_000, 4_000]])
             #expect(try await store.summaries.summaries(of: a.id).first?.lastPurchase == CalendarDate("2026-03-20"))
             #expect(try await store.summaries.verify().isEmpty)
         }
