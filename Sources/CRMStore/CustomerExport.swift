@@ -111,9 +111,8 @@ public struct CustomerExporter: Sendable {
     /// A customer's id and line, or an error naming the customer: the lines of a page are
     /// made on several threads, and the first failure in row order is the one thrown.
     static func line(_ r: Row, _ make: (Row) throws -> String) -> Result<(Int64, String), any Error> {
-        let id = try? r.int64("id")
-        do { return .success((id ?? 0, try make(r))) } catch {
-            return .failure(StoreError.corrupt("customer \(id.map(String.init) ?? "without an id") cannot be exported: \(error)"))
+        Result { (try r.int64("id"), try make(r)) }.mapError { error in
+            StoreError.corrupt("customer \((try? r.int64("id")).map(String.init) ?? "without an id") cannot be exported: \(error)")
         }
     }
 
