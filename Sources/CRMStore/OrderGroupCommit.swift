@@ -20,18 +20,27 @@ final class OrderGroupCommit: Sendable {
     }
 
     let database: any StoreDatabase
-    private let state = Mutex<(queue: [Pending], flushing: Bool)>(([], false))
+    private let state = Mutex<(queue: [Pending], flushing: Int)>(([], 0))
     /// Keeps a transaction's statements within the bind limits and its lock short.
     static let maxBatch = 256
+    /// Transactions writing batches at once. SQLite has one writer, so one. A PostgreSQL
+    /// batch spends most of its time waiting on round trips rather than on either CPU, so
+    /// three run at once (with `KnownProducts`, 1,290 → 2,080 orders/s; two gave 1,850–2,000).
+    /// Batches cannot deadlock: each locks its customers in id order before writing, and a
+    /// customer in two batches waits for the first to commit before its summary is recomputed.
+    let writers: Int
 
-    init(database: any StoreDatabase) { self.database = database }
+    init(database: any StoreDatabase) {
+        self.database = database
+        writers = database.dialect == .postgres ? 3 : 1
+    }
 
     func create(_ order: OrderInput, by actor: Actor, now: Date) async throws -> Order {
         try await withCheckedThrowingContinuation { done in
             let startFlushing = state.withLock { state -> Bool in
                 state.queue.append(Pending(order: order, actor: actor, now: now, done: done))
-                if state.flushing { return false }
-                state.flushing = true
+                if state.flushing == writers { return false }
+                state.flushing += 1
                 return true
             }
             if startFlushing { Task { await self.flush() } }
@@ -43,7 +52,7 @@ final class OrderGroupCommit: Sendable {
         while true {
             let batch = state.withLock { state -> [Pending] in
                 guard !state.queue.isEmpty else {
-                    state.flushing = false
+                    state.flushing -= 1
                     return []
                 }
                 let batch = Array(state.queue.prefix(Self.maxBatch))
@@ -147,10 +156,8 @@ final class OrderGroupCommit: Sendable {
                 .rows(Array(lineRows[s..<min(s + 3_000, lineRows.count)])).run()
         }
         let touched = Array(Set(orders.map(\.customerID))).sorted()
-        try await db.raw("DELETE FROM purchase_summaries " + PurchaseSummaries.customerFilter("customer_id", touched)).run()
-        try await db.raw("INSERT INTO purchase_summaries (\(unsafeRaw: PurchaseSummaries.columns)) " + PurchaseSummaries.aggregate(customers: touched)).run()
-        try await db.raw("DELETE FROM purchase_months " + PurchaseSummaries.customerFilter("customer_id", touched)).run()
-        try await db.raw("INSERT INTO purchase_months (\(unsafeRaw: PurchaseSummaries.monthColumns)) " + PurchaseSummaries.monthly(customers: touched)).run()
+        // A batch only adds orders, so no summary or month can empty: upserting is exact.
+        try await PurchaseSummaries.recomputeAfterAdding(db, touched)
         try await db.insert(into: "audit_log").columns("at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes")
             .rows(auditRows).run()
 

@@ -152,6 +152,30 @@ struct OrderStoreTests {
         }
     }
 
+    /// Product ids found once are remembered (products are never deleted); an unknown one
+    /// beside a remembered one must still be refused, and a product added later accepted.
+    @Test(arguments: TestBackend.available)
+    func aRememberedProductDoesNotExcuseAnUnknownOne(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let c = try await store.customers.create(makeCustomerInput("唐僧"), by: users.admin)
+            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            let first = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id), by: users.admin)
+
+            let next = Product.ID(p.id.rawValue + 1)
+            var input = makeOrderInput(customer: c.id, product: p.id)
+            input.lines.append(OrderLine(productID: next, quantity: 1, unitPrice: 100, unitCost: 50))
+            await #expect(throws: DomainError.invalid("/lines/1/productID", "no product has id \(next)")) {
+                try await store.orders.create(input, by: users.admin)
+            }
+            let added = try await store.products.create(makeProductInput("SKU-NEXT"), by: users.admin)
+            #expect(added.id == next)
+            let second = try await store.orders.create(input, by: users.admin)
+            #expect(second.lines.map(\.productID) == [p.id, next])
+            #expect(try await store.orders.list(.init()).items.map(\.id).sorted() == [first.id, second.id])
+            #expect(try await store.summaries.verify().isEmpty)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func badOrdersNameTheLineAndStoreNothing(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
