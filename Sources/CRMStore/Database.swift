@@ -204,6 +204,10 @@ public final class PostgresStoreDatabase: StoreDatabase {
     public let dialect = Dialect.postgres
     public let client: PostgresClient
     private let logger: Logger
+    /// Whether `run()` has begun, and the queries that came before it. A command's first
+    /// query can race the task that starts the pool; the pool would serve it anyway, but
+    /// log a warning users took for a fault. Waiting here costs one lock once running.
+    private let running = Mutex<(started: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         guard let c = URLComponents(string: url), let host = c.host else {
@@ -224,12 +228,26 @@ public final class PostgresStoreDatabase: StoreDatabase {
         self.logger = logger
     }
 
+    private func untilRunning() async {
+        if running.withLock({ $0.started }) { return }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = running.withLock { state -> Bool in
+                if state.started { return true }
+                state.waiting.append(waiter)
+                return false
+            }
+            if now { waiter.resume() }
+        }
+    }
+
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection.sql()) }
+        await untilRunning()
+        return try await client.withConnection { connection in try await body(connection.sql()) }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        await untilRunning()
+        return try await client.withConnection { connection in
             let db = connection.sql()
             try await db.raw("BEGIN").run()
             do {
@@ -246,7 +264,17 @@ public final class PostgresStoreDatabase: StoreDatabase {
     }
 
     public func bulk<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T { try await body() }
-    public func run() async { await client.run() }
+    public func run() async {
+        // The waiters resume on other threads; this one goes straight into `client.run()`,
+        // whose first step marks the pool running.
+        let waiting = running.withLock { state in
+            state.started = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
+        await client.run()
+    }
     public func close() async {}
 }
 
