@@ -82,16 +82,16 @@ public struct CustomerExporter: Sendable {
                     let owners = owners, customFields = customFields
                     let rows = try await exporter.customers.rows(chunks.query, columns: CustomerExporter.csvColumns, afterID: afterID,
                                                                  limit: CustomerExporter.pageSize)
-                    lines = try rows.concurrentMap(minimumPerChunk: 250) { r in
+                    lines = try await CustomerExporter.formatted(rows) { r in
                         CustomerExporter.line(r) { try CustomerExporter.csvLine($0, owners: owners, customFields: customFields) }
-                    }.map { try $0.get() }
+                    }
                 case .jsonl:
                     let rows = try await exporter.customers.rows(chunks.query, columns: "c.*", afterID: afterID, limit: CustomerExporter.pageSize)
-                    lines = try rows.concurrentMap(minimumPerChunk: 250) { r in
+                    lines = try await CustomerExporter.formatted(rows) { r in
                         CustomerExporter.line(r) {
                             String(decoding: try CustomerExporter.encoder.encode(try CustomerRepository.decode($0)), as: UTF8.self) + "\n"
                         }
-                    }.map { try $0.get() }
+                    }
                 }
                 var text = ""
                 text.reserveCapacity(lines.count * 200)
@@ -107,6 +107,18 @@ public struct CustomerExporter: Sendable {
     static let csvColumns = "c.id, c.external_id, c.kind, c.name, c.roles, c.email, c.phone, c.tags, c.source, c.owner_id, c.gender, "
         + "c.birthday, c.industry, c.preferred_channel, c.time_zone, c.hobbies, c.personality_style, c.created_at, c.updated_at, "
         + "c.archived_at, c.custom_fields"
+
+    /// A page's lines, made on every core. The work is handed to a Dispatch queue rather
+    /// than done on the calling Swift concurrency thread: those are only as many as the
+    /// cores (and NIO's blocking pool, the other choice, runs SQLite's queries), and a
+    /// server that is exporting must keep answering other requests meanwhile.
+    static func formatted(_ rows: [Row], _ make: @escaping @Sendable (Row) -> Result<(Int64, String), any Error>) async throws -> [(Int64, String)] {
+        try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global(qos: .utility).async {
+                done.resume(with: Result { try rows.concurrentMap(minimumPerChunk: 250, make).map { try $0.get() } })
+            }
+        }
+    }
 
     /// A customer's id and line, or an error naming the customer: the lines of a page are
     /// made on several threads, and the first failure in row order is the one thrown.
