@@ -151,17 +151,17 @@ public struct CustomerInput: Sendable, Codable, Equatable {
         v.require(out.name.count <= 200, "/name", "must be at most 200 characters")
         v.require(!roles.isEmpty, "/roles", "must name at least one role")
         out.roles = Array(Set(roles)).sorted { $0.rawValue < $1.rawValue }
-        if let email, !email.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let email, !Normalise.trimmed(email).isEmpty {
             if let e = Normalise.email(email) { out.email = e } else { v.add("/email", "is not an e-mail address") }
         } else { out.email = nil }
-        if let phone, !phone.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let phone, !Normalise.trimmed(phone).isEmpty {
             if let p = Normalise.phone(phone, defaultCountryCode: defaultCountryCode) { out.phone = p } else { v.add("/phone", "is not a phone number") }
         } else { out.phone = nil }
         var seen = Set<String>()
         out.tags = tags.map(Normalise.name).filter { !$0.isEmpty && seen.insert($0).inserted }
         for (i, tag) in out.tags.enumerated() where tag.count > 50 { v.add("/tags/\(i)", "must be at most 50 characters") }
         out.source = source.map(Normalise.name).flatMap { $0.isEmpty ? nil : $0 }
-        out.externalID = externalID.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        out.externalID = externalID.map(Normalise.trimmed).flatMap { $0.isEmpty ? nil : $0 }
         out.profile.hobbies = profile.hobbies.map(Normalise.name).filter { !$0.isEmpty }
         if TimeZone(identifier: profile.timeZone) == nil { v.add("/profile/timeZone", "is not an IANA time zone such as Asia/Shanghai") }
         if let b = profile.birthday, b > CalendarDate(utc: Date()) { v.add("/profile/birthday", "is in the future") }

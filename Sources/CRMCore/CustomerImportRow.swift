@@ -202,7 +202,7 @@ public struct CustomerImportRow: Sendable, Equatable {
 
     /// Lists in a cell: `a;b`, `a, b`, `a、b`, `a，b`.
     static func split(_ text: String) -> [String] {
-        text.split(whereSeparator: { ";,；，、|".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: { ";,；，、|".contains($0) }).map(Normalise.trimmed).filter { !$0.isEmpty }
     }
 
     /// ISO dates, and the forms spreadsheets in China produce: 2024/3/5, 2024.3.5, 2024年3月5日.

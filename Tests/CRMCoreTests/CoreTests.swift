@@ -1,4 +1,4 @@
-import CRMCore
+@testable import CRMCore
 import Foundation
 import Testing
 
@@ -54,6 +54,15 @@ struct CoreTests {
         #expect(Normalise.phone("555-0100", defaultCountryCode: "1") == "+15550100")
         #expect(Normalise.phone("call me") == nil)
         #expect(Normalise.phone("12") == nil)
+    }
+
+    @Test func trimmingKeepsInnerSpaceAndEveryScript() {
+        #expect(Normalise.trimmed(" \t李 娜\u{3000}\r\n") == "李 娜", "tab, ideographic space and line ends go")
+        #expect(Normalise.trimmed("VIP") == "VIP")
+        #expect(Normalise.trimmed(" \n\u{3000} ").isEmpty)
+        #expect(Normalise.trimmed("") == "")
+        #expect(Normalise.trimmed(" 👩‍💼 ") == "👩‍💼", "a cluster of scalars stays whole")
+        #expect(CustomerImportRow.split(" 华东 ; 决策周期长，VIP 、 ") == ["华东", "决策周期长", "VIP"])
     }
 
     @Test func searchGramsCoverEverySubstring() {
