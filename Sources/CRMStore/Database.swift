@@ -249,7 +249,10 @@ public final class PostgresStoreDatabase: StoreDatabase {
         await untilRunning()
         return try await client.withConnection { connection in
             let db = connection.sql()
-            try await db.raw("BEGIN").run()
+            // Said, not assumed: a server whose default is REPEATABLE READ would take the
+            // snapshot before a writer waits on a customer's lock, and the purchase summary
+            // recomputed after the wait would miss the order committed meanwhile.
+            try await db.raw("BEGIN ISOLATION LEVEL READ COMMITTED").run()
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
@@ -265,8 +268,9 @@ public final class PostgresStoreDatabase: StoreDatabase {
 
     public func bulk<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T { try await body() }
     public func run() async {
-        // The waiters resume on other threads; this one goes straight into `client.run()`,
-        // whose first step marks the pool running.
+        // The waiters resume on other threads while this one goes straight into
+        // `client.run()`, whose first step marks the pool running: best effort (a waiter
+        // could in principle get there first and see the warning), not a guarantee.
         let waiting = running.withLock { state in
             state.started = true
             defer { state.waiting = [] }

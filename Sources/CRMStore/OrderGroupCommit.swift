@@ -26,8 +26,10 @@ final class OrderGroupCommit: Sendable {
     /// Transactions writing batches at once. SQLite has one writer, so one. A PostgreSQL
     /// batch spends most of its time waiting on round trips rather than on either CPU, so
     /// three run at once (with `KnownProducts`, 1,290 → 2,080 orders/s; two gave 1,850–2,000).
-    /// Batches cannot deadlock: each locks its customers in id order before writing, and a
-    /// customer in two batches waits for the first to commit before its summary is recomputed.
+    /// Each batch locks its customers in id order, then its external ids in key order,
+    /// before writing; so do single-order writes. A customer in two batches waits for the
+    /// first to commit before its summary is recomputed (under READ COMMITTED, which
+    /// `PostgresStoreDatabase.write` asks for), and an external id cannot be taken twice.
     let writers: Int
 
     init(database: any StoreDatabase) {
@@ -39,7 +41,7 @@ final class OrderGroupCommit: Sendable {
         try await withCheckedThrowingContinuation { done in
             let startFlushing = state.withLock { state -> Bool in
                 state.queue.append(Pending(order: order, actor: actor, now: now, done: done))
-                if state.flushing == writers { return false }
+                if state.flushing >= writers { return false }
                 state.flushing += 1
                 return true
             }
@@ -103,6 +105,7 @@ final class OrderGroupCommit: Sendable {
         // External ids: unique across the stored orders and within the batch.
         let external = batch.indices.filter { results[$0] == nil && batch[$0].order.externalID != nil }
         if !external.isEmpty {
+            try await OrderRepository.lockExternalIDs(db, external.map { batch[$0].order.externalID! }, dialect: dialect)
             var sql = SQLQueryString("SELECT external_id FROM orders WHERE external_id IN (")
             for (n, i) in external.enumerated() { sql = sql + (n == 0 ? "" : ", ") + "\(bind: batch[i].order.externalID!)" }
             var taken = Set(try await db.rows(sql + ")") { try $0.string("external_id") })

@@ -13,7 +13,7 @@ final class KnownProducts: Sendable {
     static let limit = 100_000
 
     func unknown(among lines: [OrderLine]) -> [Int64] {
-        ids.withLock { ids in lines.lazy.map(\.productID.rawValue).filter { !ids.contains($0) } }
+        ids.withLock { ids in lines.map(\.productID.rawValue).filter { !ids.contains($0) } }
     }
 
     func remember(_ found: [Int64]) {
@@ -59,6 +59,7 @@ public struct OrderRepository: Sendable {
         return try await database.write { db in
             let owner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
             try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
+            try await Self.lockExternalIDs(db, clean.externalID.map { [$0] } ?? [], dialect: dialect)
             if let ext = clean.externalID, try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first() != nil {
                 throw DomainError.invalid("/externalID", "is already used by another order")
             }
@@ -92,14 +93,18 @@ public struct OrderRepository: Sendable {
         let dialect = database.dialect
         return try await database.write { db in
             guard let current = try await Self.fetch(db, id) else { throw DomainError.notFound(entity: Self.entity, id: "\(id)") }
-            let oldOwner = try await Self.lockCustomer(db, current.customerID, dialect: dialect, pointer: "/customerID")
-            try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: oldOwner))
+            // Both customers locked in id order, as the group commit locks its customers.
+            var owners: [Customer.ID: User.ID?] = [:]
+            for customer in Set([current.customerID, clean.customerID]).sorted(by: { $0.rawValue < $1.rawValue }) {
+                owners[customer] = try await Self.lockCustomer(db, customer, dialect: dialect, pointer: "/customerID")
+            }
+            try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owners[current.customerID] ?? nil))
             if clean.customerID != current.customerID {
-                let newOwner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
-                try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: newOwner))
+                try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owners[clean.customerID] ?? nil))
             }
             guard current.version == version else { throw DomainError.staleVersion(entity: Self.entity, id: "\(id)", current: current.version) }
             try await Self.checkProducts(db, clean.lines)
+            try await Self.lockExternalIDs(db, clean.externalID.map { [$0] } ?? [], dialect: dialect)
             if let ext = clean.externalID,
                let other = try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first(),
                try other.decode(column: "id", as: Int64.self) != id.rawValue {
@@ -171,6 +176,30 @@ public struct OrderRepository: Sendable {
             throw DomainError.invalid(pointer, "no customer has id \(id)")
         }
         return try Row(row).optionalID("owner_id")
+    }
+
+    /// On PostgreSQL, locks these external ids for the rest of the transaction (in one
+    /// order, after the customers' locks, so two writers cannot deadlock). Several order
+    /// batches commit at once there, and a check for a taken id cannot see another
+    /// transaction's uncommitted order: without the lock, both would pass it and one
+    /// insert would wait on the other and then fail on the unique index.
+    static func lockExternalIDs(_ db: any SQLDatabase, _ ids: [String], dialect: Dialect) async throws {
+        guard dialect == .postgres else { return }
+        for key in Set(ids.map(externalIDLockKey)).sorted() {
+            try await db.raw("SELECT pg_advisory_xact_lock(\(unsafeRaw: String(Self.externalIDLockSpace)), \(bind: key))").run()
+        }
+    }
+
+    /// The first half of the two-number advisory lock key ("ORDR"); the migrator's lock
+    /// uses the one-number key space, which does not overlap.
+    static let externalIDLockSpace: Int32 = 0x4F52_4452
+
+    /// FNV-1a of the id's UTF-8: the same in every process, unlike `hashValue`. Two ids
+    /// that share a key only wait for each other.
+    static func externalIDLockKey(_ id: String) -> Int32 {
+        var h: UInt32 = 2_166_136_261
+        for byte in id.utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
+        return Int32(bitPattern: h)
     }
 
     static func checkProducts(_ db: any SQLDatabase, _ lines: [OrderLine]) async throws {

@@ -76,7 +76,9 @@ public struct Store: Sendable {
     /// A customer with their latest analysis, read on one connection.
     public func customerWithAnalysis(_ id: Customer.ID) async throws -> (Customer, StoredCustomerAnalysis?) {
         // One query, not two: the API's most frequent read pays one hand-off to the
-        // database's thread and one statement preparation instead of two.
+        // database's thread and one statement preparation instead of two. The two tables
+        // share no column name (the analysis has `customer_id`, not `id`); a column added
+        // to both would have to be selected by alias here.
         let found = try await database.read { db in
             try await db.rows("""
                 SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = \(bind: id.rawValue)

@@ -164,8 +164,10 @@ struct OrderStoreTests {
             let next = Product.ID(p.id.rawValue + 1)
             var input = makeOrderInput(customer: c.id, product: p.id)
             input.lines.append(OrderLine(productID: next, quantity: 1, unitPrice: 100, unitCost: 50))
-            await #expect(throws: DomainError.invalid("/lines/1/productID", "no product has id \(next)")) {
-                try await store.orders.create(input, by: users.admin)
+            for _ in 0..<2 { // the second time, nothing of the refused check may have been remembered
+                await #expect(throws: DomainError.invalid("/lines/1/productID", "no product has id \(next)")) {
+                    try await store.orders.create(input, by: users.admin)
+                }
             }
             let added = try await store.products.create(makeProductInput("SKU-NEXT"), by: users.admin)
             #expect(added.id == next)
