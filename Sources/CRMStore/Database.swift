@@ -207,7 +207,15 @@ public final class PostgresStoreDatabase: StoreDatabase {
     /// Whether `run()` has begun, and the queries that came before it. A command's first
     /// query can race the task that starts the pool; the pool would serve it anyway, but
     /// log a warning users took for a fault. Waiting here costs one lock once running.
-    private let running = Mutex<(started: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    private let running = Mutex(PoolStart())
+
+    private struct PoolStart {
+        var started = false
+        var nextWaiter = 0
+        var waiting: [Int: CheckedContinuation<Void, any Error>] = [:]
+        /// Waiters cancelled before they were registered.
+        var cancelled: Set<Int> = []
+    }
 
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         guard let c = URLComponents(string: url), let host = c.host else {
@@ -228,25 +236,42 @@ public final class PostgresStoreDatabase: StoreDatabase {
         self.logger = logger
     }
 
-    private func untilRunning() async {
-        if running.withLock({ $0.started }) { return }
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let now = running.withLock { state -> Bool in
-                if state.started { return true }
-                state.waiting.append(waiter)
-                return false
+    /// Returns once `run()` has begun; a cancelled caller (a client that went away) stops
+    /// waiting with `CancellationError`, as it would waiting for a connection.
+    private func untilRunning() async throws {
+        let waiter = running.withLock { state -> Int? in
+            if state.started { return nil }
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        guard let waiter else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome = running.withLock { state -> Result<Void, any Error>? in
+                    if state.started { return .success(()) }
+                    if state.cancelled.remove(waiter) != nil { return .failure(CancellationError()) }
+                    state.waiting[waiter] = continuation
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if now { waiter.resume() }
+        } onCancel: {
+            let continuation = running.withLock { state in
+                let registered = state.waiting.removeValue(forKey: waiter)
+                if registered == nil && !state.started { state.cancelled.insert(waiter) }
+                return registered
+            }
+            continuation?.resume(throwing: CancellationError())
         }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        await untilRunning()
+        try await untilRunning()
         return try await client.withConnection { connection in try await body(connection.sql()) }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        await untilRunning()
+        try await untilRunning()
         return try await client.withConnection { connection in
             let db = connection.sql()
             // Said, not assumed: a server whose default is REPEATABLE READ would take the
@@ -273,8 +298,9 @@ public final class PostgresStoreDatabase: StoreDatabase {
         // could in principle get there first and see the warning), not a guarantee.
         let waiting = running.withLock { state in
             state.started = true
-            defer { state.waiting = [] }
-            return state.waiting
+            state.cancelled = []
+            defer { state.waiting = [:] }
+            return state.waiting.values
         }
         for waiter in waiting { waiter.resume() }
         await client.run()

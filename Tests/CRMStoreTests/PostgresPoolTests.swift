@@ -53,4 +53,31 @@ struct PostgresPoolTests {
         let logged = messages.value.withLock { $0 }
         #expect(!logged.contains { $0.contains("run()") }, "logged: \(logged)")
     }
+
+    /// A query still waiting for the pool to start stops when its task is cancelled (a
+    /// client that went away), instead of waiting on forever; the pool serves later ones.
+    @Test(.enabled(if: TestBackend.available.contains(.postgres)))
+    func aQueryWaitingForThePoolCanBeCancelled() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["CRM_TEST_POSTGRES_URL"])
+        let database = try PostgresStoreDatabase(url: url, maxConnections: 2, logger: testLogger)
+        let waiting = Task { try await database.read { db in try await db.raw("SELECT 1 AS one").run() } }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.cancel()
+        // Watched from outside, so a waiter that never ends fails the test instead of hanging it.
+        let outcome = Mutex<String?>.Shared(nil)
+        Task {
+            let result: String
+            do { try await waiting.value; result = "answered" } catch is CancellationError { result = "cancelled" } catch { result = "\(error)" }
+            outcome.value.withLock { $0 = result }
+        }
+        for _ in 0..<50 where outcome.value.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(outcome.value.withLock { $0 } == "cancelled", "nil: still waiting after 5 s")
+
+        let answer = try await withThrowingTaskGroup(of: Void.self) { group -> Int? in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            return try await database.read { db in try await db.raw("SELECT 6 * 7 AS answer").first()?.decode(column: "answer", as: Int.self) }
+        }
+        #expect(answer == 42)
+    }
 }
