@@ -42,7 +42,8 @@ public struct CustomerMergeRepository: Sendable {
         let countryCode = defaultCountryCode
         let dialect = database.dialect
         return try await database.write { db in
-            if dialect == .postgres { try await Self.lockInIDOrder(db, survivorID, mergedID) }
+            // Both customers locked before anything else (see `lockCustomers`).
+            _ = try await OrderRepository.lockCustomers(db, [survivorID, mergedID], dialect: dialect)
             guard let survivor = try await CustomerRepository.fetch(db, survivorID) else {
                 throw DomainError.notFound(entity: Self.entity, id: "\(survivorID)")
             }
@@ -99,12 +100,6 @@ public struct CustomerMergeRepository: Sendable {
     /// Puts both records back as they were before the merge, and every moved record back
     /// on the merged one. Refused if the survivor has changed since: an undo would silently
     /// throw those changes away.
-    /// Both customers locked before anything else, in id order, as order writes lock
-    /// theirs: a merge and an order batch touching both cannot deadlock.
-    static func lockInIDOrder(_ db: any SQLDatabase, _ a: Customer.ID, _ b: Customer.ID) async throws {
-        try await db.raw("SELECT id FROM customers WHERE id IN (\(bind: a.rawValue), \(bind: b.rawValue)) ORDER BY id FOR UPDATE").run()
-    }
-
     public func undo(_ id: CustomerMerge.ID, by actor: Actor, now: Date = Date()) async throws -> (survivor: Customer, restored: Customer) {
         let dialect = database.dialect
         return try await database.write { db in
@@ -116,7 +111,7 @@ public struct CustomerMergeRepository: Sendable {
             let mergedBefore: Customer = try row.json("merged_before")
             let moved: Moved = try row.json("moved")
             let mergedVersion = try row.int64("survivor_version")
-            if dialect == .postgres { try await Self.lockInIDOrder(db, survivorBefore.id, mergedBefore.id) }
+            _ = try await OrderRepository.lockCustomers(db, [survivorBefore.id, mergedBefore.id], dialect: dialect)
             guard let survivor = try await CustomerRepository.fetch(db, survivorBefore.id),
                   let merged = try await CustomerRepository.fetch(db, mergedBefore.id) else {
                 throw StoreError.corrupt("merge \(id) names a customer that does not exist")

@@ -89,11 +89,7 @@ final class OrderGroupCommit: Sendable {
         // Customers and their owners, for existence and permission. On PostgreSQL the rows
         // are locked (in id order, so two batches cannot deadlock): their summaries are
         // rewritten below, and another writer of the same customer must wait.
-        let customerIDs = Array(Set(batch.map(\.order.customerID))).sorted()
-        let lock = dialect == .postgres ? " ORDER BY id FOR UPDATE" : ""
-        let owners = Dictionary(uniqueKeysWithValues: try await db.rows(
-            "SELECT id, owner_id FROM customers " + PurchaseSummaries.customerFilter("id", customerIDs) + "\(unsafeRaw: lock)"
-        ) { (try $0.int64("id"), try $0.optionalID("owner_id", User.self)) })
+        let owners = try await OrderRepository.lockCustomers(db, batch.map(\.order.customerID), dialect: dialect)
         for (i, p) in batch.enumerated() {
             guard let owner = owners[p.order.customerID.rawValue] else {
                 results[i] = .failure(DomainError.invalid("/customerID", "no customer has id \(p.order.customerID)"))

@@ -57,7 +57,9 @@ public struct OrderRepository: Sendable {
     static func createAlone(_ database: any StoreDatabase, _ clean: OrderInput, by actor: Actor, now: Date) async throws -> Order {
         let dialect = database.dialect
         return try await database.write { db in
-            let owner = try await Self.lockCustomer(db, clean.customerID, dialect: dialect, pointer: "/customerID")
+            guard let owner = try await Self.lockCustomers(db, [clean.customerID], dialect: dialect)[clean.customerID.rawValue] else {
+                throw DomainError.invalid("/customerID", "no customer has id \(clean.customerID)")
+            }
             try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
             try await Self.lockExternalIDs(db, clean.externalID.map { [$0] } ?? [], dialect: dialect)
             if let ext = clean.externalID, try await db.raw("SELECT id FROM orders WHERE external_id = \(bind: ext)").first() != nil {
@@ -93,14 +95,10 @@ public struct OrderRepository: Sendable {
         let dialect = database.dialect
         return try await database.write { db in
             guard let current = try await Self.fetch(db, id) else { throw DomainError.notFound(entity: Self.entity, id: "\(id)") }
-            // Both customers locked in id order, as the group commit locks its customers.
-            var owners: [Customer.ID: User.ID?] = [:]
-            for customer in Set([current.customerID, clean.customerID]).sorted(by: { $0.rawValue < $1.rawValue }) {
-                owners[customer] = try await Self.lockCustomer(db, customer, dialect: dialect, pointer: "/customerID")
-            }
-            try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owners[current.customerID] ?? nil))
-            if clean.customerID != current.customerID {
-                try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owners[clean.customerID] ?? nil))
+            let owners = try await Self.lockCustomers(db, [current.customerID, clean.customerID], dialect: dialect)
+            for customer in [current.customerID, clean.customerID] {
+                guard let owner = owners[customer.rawValue] else { throw DomainError.invalid("/customerID", "no customer has id \(customer)") }
+                try AccessPolicy.require(actor, .writeRecord(.order, customerOwnerID: owner))
             }
             guard current.version == version else { throw DomainError.staleVersion(entity: Self.entity, id: "\(id)", current: current.version) }
             try await Self.checkProducts(db, clean.lines)
@@ -167,15 +165,15 @@ public struct OrderRepository: Sendable {
 
     // MARK: - SQL
 
-    /// Checks the customer exists and returns its owner. On PostgreSQL the row is locked
-    /// so concurrent orders of one customer recompute the summary one after the other
-    /// (each then sees the other's committed order); SQLite already has one writer.
-    static func lockCustomer(_ db: any SQLDatabase, _ id: Customer.ID, dialect: Dialect, pointer: String) async throws -> User.ID? {
-        let lock = dialect == .postgres ? " FOR UPDATE" : ""
-        guard let row = try await db.raw("SELECT owner_id FROM customers WHERE id = \(bind: id.rawValue)\(unsafeRaw: lock)").first() else {
-            throw DomainError.invalid(pointer, "no customer has id \(id)")
-        }
-        return try Row(row).optionalID("owner_id")
+    /// The owners of those of these customers that exist. On PostgreSQL the rows are locked,
+    /// so writers of one customer's orders recompute its summary one after the other (each
+    /// seeing the other's committed order; SQLite has one writer anyway), and locked in id
+    /// order: every order write and merge locks its customers here, so two cannot deadlock.
+    static func lockCustomers(_ db: any SQLDatabase, _ ids: [Customer.ID], dialect: Dialect) async throws -> [Int64: User.ID?] {
+        let lock = dialect == .postgres ? " ORDER BY id FOR UPDATE" : ""
+        return Dictionary(uniqueKeysWithValues: try await db.rows(
+            "SELECT id, owner_id FROM customers " + PurchaseSummaries.customerFilter("id", Array(Set(ids)).sorted()) + "\(unsafeRaw: lock)"
+        ) { (try $0.int64("id"), try $0.optionalID("owner_id", User.self)) })
     }
 
     /// On PostgreSQL, locks these external ids for the rest of the transaction (in one

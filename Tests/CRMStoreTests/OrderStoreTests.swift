@@ -59,6 +59,39 @@ struct OrderStoreTests {
         }
     }
 
+    /// A customer of `users.sales`, one of `users.otherSales`, and a product.
+    static func customersOfTwoSalesReps(_ store: Store, _ users: TestUsers) async throws -> (Customer, Customer, Product) {
+        (try await store.customers.create(makeCustomerInput("我的", owner: users.sales.userID), by: users.admin),
+         try await store.customers.create(makeCustomerInput("别人的", owner: users.otherSales.userID), by: users.admin),
+         try await store.products.create(makeProductInput(), by: users.admin))
+    }
+
+    /// Moving an order needs the right to write orders of both customers, and the new one
+    /// must exist; a refused move changes nothing.
+    @Test(arguments: TestBackend.available)
+    func aRefusedMoveLeavesTheOrderWhereItWas(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let (mine, theirs, p) = try await Self.customersOfTwoSalesReps(store, users)
+            let order = try await store.orders.create(makeOrderInput(customer: mine.id, product: p.id), by: users.sales)
+            let theirOrder = try await store.orders.create(makeOrderInput(customer: theirs.id, product: p.id), by: users.admin)
+
+            await #expect(throws: DomainError.invalid("/customerID", "no customer has id 4242")) {
+                try await store.orders.update(order.id, with: makeOrderInput(customer: Customer.ID(4242), product: p.id), ifVersion: 1, by: users.sales)
+            }
+            for (moving, to) in [(order, theirs.id), (theirOrder, mine.id)] {
+                do {
+                    _ = try await store.orders.update(moving.id, with: makeOrderInput(customer: to, product: p.id), ifVersion: 1, by: users.sales)
+                    Issue.record("moving order \(moving.id) to customer \(to) was allowed")
+                } catch let error as DomainError {
+                    guard case .forbidden = error else { Issue.record("expected forbidden, got \(error)"); continue }
+                }
+            }
+            #expect(try await store.orders.get(order.id) == order)
+            #expect(try await store.orders.get(theirOrder.id) == theirOrder)
+            #expect(try await store.summaries.verify().isEmpty)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func verifyFindsAndRepairFixesADamagedSummary(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
@@ -110,9 +143,7 @@ struct OrderStoreTests {
     @Test(arguments: TestBackend.available)
     func concurrentOrdersFailOnlyOnTheirOwnFaults(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
-            let mine = try await store.customers.create(makeCustomerInput("我的", owner: users.sales.userID), by: users.admin)
-            let theirs = try await store.customers.create(makeCustomerInput("别人的", owner: users.otherSales.userID), by: users.admin)
-            let p = try await store.products.create(makeProductInput(), by: users.admin)
+            let (mine, theirs, p) = try await Self.customersOfTwoSalesReps(store, users)
             enum Outcome: Sendable, Equatable { case created(Int64), failed(String) }
             let outcomes = try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
                 for i in 0..<40 {
