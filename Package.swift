@@ -41,10 +41,12 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
+        // One C function: a setting SQLite only takes through a variadic call (see its header).
+        .target(name: "CSQLiteLookup"),
         .target(
             name: "CRMStore",
             dependencies: [
-                "CRMCore", "CRMAnalytics",
+                "CRMCore", "CRMAnalytics", "CSQLiteLookup",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -87,7 +87,7 @@ public struct CustomerRepository: Sendable {
     }
 
     public func get(_ id: Customer.ID) async throws -> Customer {
-        guard let customer = try await database.read({ db in try await Self.fetch(db, id) }) else {
+        guard let customer = try await database.lookup({ db in try await Self.fetch(db, id) }) else {
             throw DomainError.notFound(entity: Self.entity, id: "\(id)")
         }
         return customer
@@ -98,7 +98,7 @@ public struct CustomerRepository: Sendable {
     public func get(_ ids: [Customer.ID]) async throws -> [Customer.ID: Customer] {
         guard !ids.isEmpty else { return [:] }
         let unique = Array(Set(ids.map(\.rawValue)))
-        let found = try await database.read { db in
+        let found = try await database.lookup { db in
             var found: [Customer] = []
             // A slice at a time: a statement takes a bounded number of binds.
             for start in stride(from: 0, to: unique.count, by: 500) {

@@ -43,6 +43,10 @@ public protocol StoreDatabase: Sendable {
     var dialect: Dialect { get }
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body`, a read of a few rows through an index (a customer by id, its 360 view):
+    /// on SQLite on the calling thread, sparing the thread hand-offs of `read`, which cost
+    /// more than such a read. Anything that may scan goes through `read`.
+    func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body`, a bulk write of many transactions (an analytics refresh, an import),
     /// with the database's housekeeping deferred until it ends where that is cheaper: on
     /// SQLite the WAL is checkpointed only every 400 MB during it, and once after.
@@ -70,6 +74,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     private let readers: [SQLiteConnection]
     private let writerGate = AsyncSemaphore(permits: 1)
     private let readerPool: ConnectionPool<SQLiteConnection>
+    private let lookups: SQLiteLookups
     private let logger: Logger
     /// Bulk writes under way, and the checkpoint that catches up after the last of them.
     private let bulkWrites = Mutex<Int>(0)
@@ -97,6 +102,11 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         }
         readers = opened
         readerPool = ConnectionPool(opened)
+        lookups = SQLiteLookups(path: path, logger: logger)
+    }
+
+    public func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await body(lookups.database)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -179,6 +189,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func close() async {
         await catchUp.withLock { $0 }?.value
+        lookups.close()
         for c in readers + [writer] { try? await c.close() }
     }
 
@@ -268,6 +279,11 @@ public final class PostgresStoreDatabase: StoreDatabase {
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await untilRunning()
         return try await client.withConnection { connection in try await body(connection.sql()) }
+    }
+
+    /// PostgreSQL answers over the network, so there is no hand-off to spare.
+    public func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(body)
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

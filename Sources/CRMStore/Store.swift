@@ -79,7 +79,7 @@ public struct Store: Sendable {
         // database's thread and one statement preparation instead of two. The two tables
         // share no column name (the analysis has `customer_id`, not `id`); a column added
         // to both would have to be selected by alias here.
-        let found = try await database.read { db in
+        let found = try await database.lookup { db in
             try await db.rows("""
                 SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = \(bind: id.rawValue)
                 """) { r -> (Customer, StoredCustomerAnalysis?) in
@@ -91,9 +91,9 @@ public struct Store: Sendable {
     }
 
     /// The customer 360 view: profile, contacts, summaries, the last orders and
-    /// interactions, open tasks and current consents, read on one connection.
+    /// interactions, open tasks and current consents: a handful of reads by key.
     public func customer360(_ id: Customer.ID, recent: Int = 10) async throws -> Customer360 {
-        let view = try await database.read { db -> Customer360? in
+        let view = try await database.lookup { db -> Customer360? in
             guard let customer = try await CustomerRepository.fetch(db, id) else { return nil }
             return Customer360(
                 customer: customer,

@@ -81,7 +81,7 @@ public struct UserRepository: Sendable {
     }
 
     public func get(_ id: User.ID) async throws -> User {
-        guard let u = try await database.read({ db in try await Self.fetch(db, id) }) else {
+        guard let u = try await database.lookup({ db in try await Self.fetch(db, id) }) else {
             throw DomainError.notFound(entity: Self.entity, id: "\(id)")
         }
         return u
@@ -92,7 +92,7 @@ public struct UserRepository: Sendable {
     }
 
     public func credentials(username: String) async throws -> UserCredentials? {
-        try await database.read { db in
+        try await database.lookup { db in
             try await db.rows("SELECT * FROM users WHERE username = \(bind: username.lowercased())") { r in
                 UserCredentials(user: try Self.decode(r), passwordHash: try r.string("password_hash"),
                                 failedSignIns: try r.int64("failed_sign_ins"), lockedUntil: try r.optionalInstant("locked_until"))
@@ -163,7 +163,7 @@ public struct UserRepository: Sendable {
 
     /// The live token with this hash and its enabled user, or nil.
     public func authenticate(tokenHash: String, now: Date = Date()) async throws -> (APIToken, User)? {
-        let found = try await database.read { db in
+        let found = try await database.lookup { db in
             try await db.rows("""
                 SELECT t.*, u.username, u.display_name, u.role, u.locale, u.disabled, u.created_at AS user_created_at
                 FROM api_tokens t JOIN users u ON u.id = t.user_id

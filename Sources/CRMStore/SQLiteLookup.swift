@@ -1,0 +1,262 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteKit
+import SQLKit
+import Synchronization
+// The SQLite that SQLiteNIO builds in. Calling it, not a second copy of the library, keeps
+// one set of file locks per process: two copies of SQLite on one file can each release
+// the other's POSIX locks and corrupt it.
+import VaporCSQLite
+import CSQLiteLookup
+
+/// Short reads by key, run on the calling thread.
+///
+/// SQLiteNIO hands every query to a thread of its pool, every row back to an event loop,
+/// and the result back to the task: three thread switches, which cost more than reading
+/// one customer by id from the page cache. A lookup prepares each statement once per
+/// connection and steps it where it is called. It blocks that thread while SQLite works,
+/// so it is only for reads that touch a few rows through an index; anything that may scan
+/// goes through `StoreDatabase.read`.
+final class SQLiteLookups: Sendable {
+    private let path: String
+    private let logger: Logger
+    /// Idle connections. Each caller takes one for one statement and gives it back, never
+    /// across a suspension point, so no more are open than threads calling at once.
+    private let idle = Mutex<[LookupConnection]>([])
+    private static let idleLimit = 8
+
+    init(path: String, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    /// An `SQLDatabase` whose statements run through these connections.
+    var database: some SQLDatabase { LookupDatabase(lookups: self) }
+
+    func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
+        let connection = try idle.withLock { $0.popLast() } ?? LookupConnection(path: path)
+        defer {
+            let surplus = idle.withLock { idle -> LookupConnection? in
+                guard idle.count < Self.idleLimit else { return connection }
+                idle.append(connection)
+                return nil
+            }
+            surplus?.close()
+        }
+        return try body(connection)
+    }
+
+    /// Closes the idle connections; one still in use closes when it is given back after this.
+    func close() {
+        let all = idle.withLock { idle in defer { idle.removeAll() }; return idle }
+        for c in all { c.close() }
+    }
+
+    struct LookupDatabase: SQLDatabase {
+        let lookups: SQLiteLookups
+        var logger: Logger { lookups.logger }
+        var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+        var dialect: any SQLDialect { SQLiteDialect() }
+        var queryLogLevel: Logger.Level? { nil }
+
+        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+            do {
+                try run(query, onRow)
+                return eventLoop.makeSucceededFuture(())
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        }
+
+        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+            try run(query, onRow)
+        }
+
+        private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
+            let (sql, rawBinds) = serialize(query)
+            let encoder = SQLiteDataEncoder()
+            let binds = try rawBinds.map { try encoder.encode($0) }
+            try lookups.withConnection { try $0.run(sql, binds, onRow) }
+        }
+    }
+}
+
+/// One sqlite3 connection with its prepared statements.
+// @unchecked Sendable: the handle is only used by one thread at a time. `SQLiteLookups`
+// hands a connection to one caller, who returns it before anyone else can take it; the
+// pool's lock orders the hand-overs.
+final class LookupConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    /// Statements kept per connection; past it they are all finalised (SQL built with
+    /// literals inline would otherwise grow the cache without end).
+    private static let statementLimit = 128
+
+    init(path: String) throws {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
+            sqlite_nio_sqlite3_close(handle)
+            throw LookupError(sql: "open \(path)", message: message)
+        }
+        // Plans that do not depend on bound values: otherwise SQLite compiles a statement
+        // again whenever, for instance, a customer id it joined on changes.
+        let qpsg = crm_sqlite3_enable_qpsg(handle)
+        guard qpsg == SQLITE_OK else { throw LookupError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
+        // As the pool's readers: never writes, waits out a checkpoint's brief lock, and keeps
+        // a small page cache of its own (the OS caches the file for all connections).
+        for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
+                       "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"] {
+            try run(pragma, []) { _ in }
+        }
+    }
+
+    func close() {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        sqlite_nio_sqlite3_close_v2(handle)
+        handle = nil
+    }
+
+    func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (any SQLRow) -> ()) throws {
+        let statement = try prepared(sql)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (i, bind) in binds.enumerated() {
+            try check(bindValue(bind, at: Int32(i + 1), in: statement), sql)
+        }
+        var columns: LookupRow.Columns?
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { try check(status, sql); return }
+            let names = columns ?? LookupRow.Columns(statement)
+            columns = names
+            var values: [SQLiteData] = []
+            values.reserveCapacity(names.names.count)
+            for i in 0..<Int32(names.names.count) { values.append(Self.value(statement, i)) }
+            onRow(LookupRow(columns: names, values: values))
+        }
+    }
+
+    /// How often SQLite compiled `sql` again since this connection prepared it (nil if it has
+    /// not): after a schema change, or, were plans not kept, after a new bound value.
+    func timesRecompiled(_ sql: String) -> Int32? {
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0) }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        if statements.count >= Self.statementLimit {
+            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+            statements.removeAll()
+        }
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw LookupError(sql: sql, message: errorMessage(status)) }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bindValue(_ value: SQLiteData, at i: Int32, in statement: OpaquePointer) -> Int32 {
+        switch value {
+        case .integer(let n): return sqlite_nio_sqlite3_bind_int64(statement, i, Int64(n))
+        case .float(let x): return sqlite_nio_sqlite3_bind_double(statement, i, x)
+        case .null: return sqlite_nio_sqlite3_bind_null(statement, i)
+        case .text(let s):
+            return sqlite_nio_sqlite3_bind_text64(statement, i, s, UInt64(s.utf8.count), SQLITE_TRANSIENT_LOOKUP, UInt8(SQLITE_UTF8))
+        case .blob(let buffer):
+            return buffer.withUnsafeReadableBytes {
+                sqlite_nio_sqlite3_bind_blob64(statement, i, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_LOOKUP)
+            }
+        }
+    }
+
+    private static func value(_ statement: OpaquePointer, _ i: Int32) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(statement, i) {
+        case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, i)))
+        case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, i))
+        case SQLITE_TEXT:
+            guard let text = sqlite_nio_sqlite3_column_text(statement, i) else { return .null }
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, i))
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            if let bytes = sqlite_nio_sqlite3_column_blob(statement, i) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
+            }
+            return .blob(buffer)
+        default: return .null
+        }
+    }
+
+    private func check(_ status: Int32, _ sql: String) throws {
+        guard status == SQLITE_OK || status == SQLITE_ROW || status == SQLITE_DONE else {
+            throw LookupError(sql: sql, message: errorMessage(status))
+        }
+    }
+
+    private func errorMessage(_ status: Int32) -> String {
+        handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "SQLite status \(status)"
+    }
+}
+
+/// A lookup SQLite refused, with its statement.
+struct LookupError: Error, CustomStringConvertible {
+    let sql: String
+    let message: String
+    var description: String { "SQLite: \(message) (in \(sql))" }
+}
+
+/// A row of a lookup, read through SQLKit's `SQLRow` like any other.
+struct LookupRow: SQLRow {
+    /// Column names and positions, shared by every row of a statement.
+    final class Columns: Sendable {
+        let names: [String]
+        let positions: [String: Int]
+
+        init(_ statement: OpaquePointer) {
+            let count = Int(sqlite_nio_sqlite3_column_count(statement))
+            names = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, Int32($0))) }
+            // The first of two equal names wins, as with SQLiteNIO's rows.
+            positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    let columns: Columns
+    let values: [SQLiteData]
+    /// Made once: each decoder makes a JSONDecoder.
+    private static let decoder = SQLiteDataDecoder()
+
+    var allColumns: [String] { columns.names }
+    func contains(column: String) -> Bool { columns.positions[column] != nil }
+
+    func decodeNil(column: String) throws -> Bool {
+        guard let i = columns.positions[column] else { return true }
+        return values[i] == .null
+    }
+
+    func decode<D: Decodable>(column: String, as: D.Type) throws -> D {
+        guard let i = columns.positions[column] else {
+            throw DecodingError.keyNotFound(SQLCodingKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        return try Self.decoder.decode(D.self, from: values[i])
+    }
+}
+
+private struct SQLCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// SQLite copies the bound value before the call returns (the Swift string's storage is
+/// only borrowed for the call).
+private let SQLITE_TRANSIENT_LOOKUP = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -1,0 +1,140 @@
+import CRMCore
+@testable import CRMStore
+import CRMTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// Reads by key through `StoreDatabase.lookup`: on SQLite they run on the calling thread
+/// with statements prepared once per connection, so these check that nothing of a
+/// statement's last use leaks into the next and that they see what `read` sees.
+@Suite("Lookups by key")
+struct LookupTests {
+    @Test(arguments: TestBackend.available)
+    func aLookupSeesEachCommittedChangeAsReadDoes(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            var ids: [Customer.ID] = []
+            for name in ["张伟", "Ada Lovelace", "王芳"] {
+                ids.append(try await store.customers.create(makeCustomerInput(name), by: users.admin).id)
+            }
+            // The same statement with a new id each time: each answer is its own row.
+            for (id, name) in zip(ids, ["张伟", "Ada Lovelace", "王芳"]) {
+                #expect(try await store.customers.get(id).name == name)
+            }
+            let sql: SQLQueryString = "SELECT id, name, email FROM customers WHERE id = \(bind: ids[1].rawValue)"
+            let byLookup = try await store.database.lookup { db in try await db.rows(sql) { try [$0.string("name"), $0.optionalString("email") ?? "-"] } }
+            let byRead = try await store.database.read { db in try await db.rows(sql) { try [$0.string("name"), $0.optionalString("email") ?? "-"] } }
+            #expect(byLookup == byRead)
+            #expect(byLookup == [["Ada Lovelace", "-"]])
+
+            // A change committed after the statement was first used is seen by the next use.
+            _ = try await store.customers.update(ids[0], with: makeCustomerInput("张伟明"), ifVersion: 1, by: users.admin)
+            #expect(try await store.customers.get(ids[0]).name == "张伟明")
+            await #expect(throws: DomainError.self) { try await store.customers.get(Customer.ID(999_999)) }
+        }
+    }
+
+    @Test
+    func everyKindOfValueComesBackAsSQLiteNIOGivesIt() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let sql: SQLQueryString = """
+                SELECT \(bind: Int64.max) AS big, \(bind: -2.5) AS fraction, \(bind: "张伟 ✓ 👨‍👩‍👧") AS text,
+                       NULL AS missing, x'00ff10' AS bytes, \(bind: "") AS empty
+                """
+            @Sendable func values(_ db: any SQLDatabase) async throws -> [String] {
+                try await db.rows(sql) { r in
+                    [String(try r.int64("big")), String(try r.row.decode(column: "fraction", as: Double.self)),
+                     try r.string("text"), String(try r.row.decodeNil(column: "missing")),
+                     (try r.row.decode(column: "bytes", as: Data.self)).map { String($0, radix: 16) }.joined(separator: " "),
+                     "[\(try r.string("empty"))]"]
+                }.first ?? []
+            }
+            let byLookup = try await database.lookup(values)
+            #expect(byLookup == ["9223372036854775807", "-2.5", "张伟 ✓ 👨‍👩‍👧", "true", "0 ff 10", "[]"])
+            #expect(try await database.read(values) == byLookup)
+        }
+    }
+
+    /// SQLite compiles a statement again when a bound value it planned with changes, which
+    /// costs more than the read itself; lookups ask it to keep the plan.
+    @Test
+    func aStatementIsCompiledOnceWhateverIsBound() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let path = try #require(database as? SQLiteStoreDatabase).path
+            let connection = try LookupConnection(path: path)
+            defer { connection.close() }
+            let sql = "SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = ?1 LIMIT ?2"
+            for id in 1...5 {
+                try connection.run(sql, [.integer(id), .integer(id)]) { _ in }
+            }
+            #expect(connection.timesRecompiled(sql) == 0)
+        }
+    }
+
+    @Test
+    func aRefusedStatementIsNamedAndTheConnectionServesTheNext() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let error = await #expect(throws: LookupError.self) {
+                try await database.lookup { db in try await db.raw("SELECT nonexistent FROM customers").all() }
+            }
+            #expect(error?.sql == "SELECT nonexistent FROM customers")
+            #expect(error?.message.contains("nonexistent") == true)
+            // Lookups never write, whatever they are given.
+            await #expect(throws: LookupError.self) {
+                try await database.lookup { db in try await db.raw("DELETE FROM customers").run() }
+            }
+            let answer = try await database.lookup { db in try await db.raw("SELECT 6 * 7 AS answer").first()?.decode(column: "answer", as: Int.self) }
+            #expect(answer == 42)
+        }
+    }
+
+    /// More distinct statements than a connection keeps prepared: older ones are let go
+    /// and each still answers correctly.
+    @Test
+    func moreStatementsThanAConnectionKeepsStillAnswer() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            for round in 0..<2 {
+                for n in 0..<300 {
+                    let answer = try await database.lookup { db in
+                        try await db.raw("SELECT \(unsafeRaw: String(n)) + \(bind: round) AS answer").first()?.decode(column: "answer", as: Int.self)
+                    }
+                    #expect(answer == n + round)
+                }
+            }
+        }
+    }
+
+    /// Many lookups at once while orders are written: each sees a whole, committed state
+    /// (the summary's order count equals the orders counted in the same statement).
+    @Test(arguments: TestBackend.available)
+    func concurrentLookupsDuringWritesSeeCommittedStates(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let customer = try await store.customers.create(makeCustomerInput("李娜"), by: users.admin)
+            let product = try await store.products.create(makeProductInput(), by: users.admin)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for day in 1...20 {
+                        _ = try await store.orders.create(makeOrderInput(customer: customer.id, product: product.id,
+                                                                         date: String(format: "2026-01-%02d", day)), by: users.admin)
+                    }
+                }
+                for _ in 0..<8 {
+                    group.addTask {
+                        for _ in 0..<25 {
+                            let counts = try await store.database.lookup { db in
+                                try await db.rows("""
+                                    SELECT (SELECT count(*) FROM orders WHERE customer_id = \(bind: customer.id.rawValue)) AS orders,
+                                           (SELECT CAST(coalesce(sum(order_count), 0) AS BIGINT) FROM purchase_summaries WHERE customer_id = \(bind: customer.id.rawValue)) AS summarised
+                                    """) { r in (try r.int64("orders"), try r.int64("summarised")) }.first
+                            }
+                            let (orders, summarised) = try #require(counts)
+                            #expect(orders == summarised)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.customer360(customer.id).recentOrders.count == 10)
+        }
+    }
+}
