@@ -23,8 +23,13 @@ final class SQLiteLookups: Sendable {
     private let logger: Logger
     /// Idle connections. Each caller takes one for one statement and gives it back, never
     /// across a suspension point, so no more are open than threads calling at once.
-    private let idle = Mutex<[LookupConnection]>([])
+    private let pool = Mutex(Pool())
     private static let idleLimit = 8
+
+    private struct Pool {
+        var idle: [LookupConnection] = []
+        var closed = false
+    }
 
     init(path: String, logger: Logger) {
         self.path = path
@@ -35,11 +40,15 @@ final class SQLiteLookups: Sendable {
     var database: some SQLDatabase { LookupDatabase(lookups: self) }
 
     func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
-        let connection = try idle.withLock { $0.popLast() } ?? LookupConnection(path: path)
+        let taken = try pool.withLock { pool -> LookupConnection? in
+            guard !pool.closed else { throw LookupError(sql: "", message: "the database has been closed") }
+            return pool.idle.popLast()
+        }
+        let connection = try taken ?? LookupConnection(path: path)
         defer {
-            let surplus = idle.withLock { idle -> LookupConnection? in
-                guard idle.count < Self.idleLimit else { return connection }
-                idle.append(connection)
+            let surplus = pool.withLock { pool -> LookupConnection? in
+                guard !pool.closed, pool.idle.count < Self.idleLimit else { return connection }
+                pool.idle.append(connection)
                 return nil
             }
             surplus?.close()
@@ -47,10 +56,14 @@ final class SQLiteLookups: Sendable {
         return try body(connection)
     }
 
-    /// Closes the idle connections; one still in use closes when it is given back after this.
+    /// Closes the idle connections; one in use is closed when it is given back.
     func close() {
-        let all = idle.withLock { idle in defer { idle.removeAll() }; return idle }
-        for c in all { c.close() }
+        let idle = pool.withLock { pool in
+            pool.closed = true
+            defer { pool.idle.removeAll() }
+            return pool.idle
+        }
+        for c in idle { c.close() }
     }
 
     struct LookupDatabase: SQLDatabase {
@@ -101,15 +114,20 @@ final class LookupConnection: @unchecked Sendable {
             sqlite_nio_sqlite3_close(handle)
             throw LookupError(sql: "open \(path)", message: message)
         }
-        // Plans that do not depend on bound values: otherwise SQLite compiles a statement
-        // again whenever, for instance, a customer id it joined on changes.
-        let qpsg = crm_sqlite3_enable_qpsg(handle)
-        guard qpsg == SQLITE_OK else { throw LookupError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
-        // As the pool's readers: never writes, waits out a checkpoint's brief lock, and keeps
-        // a small page cache of its own (the OS caches the file for all connections).
-        for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
-                       "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"] {
-            try run(pragma, []) { _ in }
+        do {
+            // Plans that do not depend on bound values: otherwise SQLite compiles a statement
+            // again whenever, for instance, a customer id it joined on changes.
+            let qpsg = crm_sqlite3_enable_qpsg(handle)
+            guard qpsg == SQLITE_OK else { throw LookupError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
+            // As the pool's readers: never writes, waits out a checkpoint's brief lock, and
+            // keeps a small page cache of its own (the OS caches the file for all connections).
+            for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
+                           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"] {
+                try run(pragma, []) { _ in }
+            }
+        } catch {
+            close()
+            throw error
         }
     }
 

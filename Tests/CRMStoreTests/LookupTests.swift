@@ -137,4 +137,21 @@ struct LookupTests {
             #expect(try await store.customer360(customer.id).recentOrders.count == 10)
         }
     }
+
+    /// After the database is closed a lookup fails plainly instead of opening a connection
+    /// that nothing would close.
+    @Test
+    func aClosedDatabaseRefusesLookups() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-lookup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try await SQLiteStoreDatabase(path: dir.appendingPathComponent("crm.sqlite").path, readers: 1, logger: testLogger)
+        let before = try await database.lookup { db in try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) }
+        #expect(before == 1)
+        await database.close()
+        let error = await #expect(throws: LookupError.self) {
+            try await database.lookup { db in try await db.raw("SELECT 1 AS one").all() }
+        }
+        #expect(error?.message.contains("closed") == true)
+    }
 }
