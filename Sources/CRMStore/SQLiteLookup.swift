@@ -263,7 +263,17 @@ struct LookupRow: SQLRow {
         guard let i = columns.positions[column] else {
             throw DecodingError.keyNotFound(SQLCodingKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try Self.decoder.decode(D.self, from: values[i])
+        let value = values[i]
+        // The common cases without SQLiteDataDecoder's dynamic casts (a customer has some
+        // forty columns); each gives what the decoder would, and the rest go to it.
+        switch value {
+        case .text(let text) where D.self == String.self: return unsafeBitCast(text, to: D.self)
+        case .integer(let n) where D.self == Int64.self: return unsafeBitCast(Int64(n), to: D.self)
+        case .integer(let n) where D.self == Int.self: return unsafeBitCast(n, to: D.self)
+        case .integer(0) where D.self == Bool.self: return unsafeBitCast(false, to: D.self)
+        case .integer(1) where D.self == Bool.self: return unsafeBitCast(true, to: D.self)
+        default: return try Self.decoder.decode(D.self, from: value)
+        }
     }
 }
 

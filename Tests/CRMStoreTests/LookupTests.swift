@@ -39,18 +39,22 @@ struct LookupTests {
         try await withTestDatabase(.sqlite) { database in
             let sql: SQLQueryString = """
                 SELECT \(bind: Int64.max) AS big, \(bind: -2.5) AS fraction, \(bind: "张伟 ✓ 👨‍👩‍👧") AS text,
-                       NULL AS missing, x'00ff10' AS bytes, \(bind: "") AS empty
+                       NULL AS missing, x'00ff10' AS bytes, \(bind: "") AS empty, \(bind: true) AS yes, \(bind: false) AS no,
+                       2 AS two, 42 AS number
                 """
             @Sendable func values(_ db: any SQLDatabase) async throws -> [String] {
                 try await db.rows(sql) { r in
                     [String(try r.int64("big")), String(try r.row.decode(column: "fraction", as: Double.self)),
                      try r.string("text"), String(try r.row.decodeNil(column: "missing")),
                      (try r.row.decode(column: "bytes", as: Data.self)).map { String($0, radix: 16) }.joined(separator: " "),
-                     "[\(try r.string("empty"))]"]
+                     "[\(try r.string("empty"))]", String(try r.bool("yes")), String(try r.bool("no")),
+                     String(describing: try? r.bool("two")), String(try r.row.decode(column: "number", as: Int.self)),
+                     String(try r.row.decode(column: "number", as: Double.self)), String(describing: try? r.string("number"))]
                 }.first ?? []
             }
             let byLookup = try await database.lookup(values)
-            #expect(byLookup == ["9223372036854775807", "-2.5", "张伟 ✓ 👨‍👩‍👧", "true", "0 ff 10", "[]"])
+            #expect(Array(byLookup.prefix(9)) == ["9223372036854775807", "-2.5", "张伟 ✓ 👨‍👩‍👧", "true", "0 ff 10", "[]", "true", "false", "nil"])
+            #expect(Array(byLookup.suffix(3)) == ["42", "42.0", byLookup.last!])
             #expect(try await database.read(values) == byLookup)
         }
     }
