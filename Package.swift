@@ -42,11 +42,11 @@ let package = Package(
             ]
         ),
         // One C function: a setting SQLite only takes through a variadic call (see its header).
-        .target(name: "CSQLiteLookup"),
+        .target(name: "CSQLiteReaders"),
         .target(
             name: "CRMStore",
             dependencies: [
-                "CRMCore", "CRMAnalytics", "CSQLiteLookup",
+                "CRMCore", "CRMAnalytics", "CSQLiteReaders",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -71,10 +71,8 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     public let dialect = Dialect.sqlite
     public let path: String
     private let writer: SQLiteConnection
-    private let readers: [SQLiteConnection]
+    private let readers: SQLiteReaders
     private let writerGate = AsyncSemaphore(permits: 1)
-    private let readerPool: ConnectionPool<SQLiteConnection>
-    private let lookups: SQLiteLookups
     private let logger: Logger
     /// Bulk writes under way, and the checkpoint that catches up after the last of them.
     private let bulkWrites = Mutex<Int>(0)
@@ -91,26 +89,17 @@ public final class SQLiteStoreDatabase: StoreDatabase {
                        "PRAGMA journal_size_limit=67108864"] {
             try await writer.sql().raw(SQLQueryString(pragma)).run()
         }
-        var opened: [SQLiteConnection] = []
-        for _ in 0..<max(1, readerCount) {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-32768",
-                           "PRAGMA temp_store=MEMORY", "PRAGMA query_only=ON"] {
-                try await reader.sql().raw(SQLQueryString(pragma)).run()
-            }
-            opened.append(reader)
-        }
-        readers = opened
-        readerPool = ConnectionPool(opened)
-        lookups = SQLiteLookups(path: path, logger: logger)
+        // Readers open as they are first needed, up to one per thread reading at once;
+        // `readerCount` of them are kept open between reads.
+        readers = SQLiteReaders(path: path, idleLimit: readerCount, logger: logger)
     }
 
     public func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await body(lookups.database)
+        try await body(readers.onCallingThread)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await readerPool.with { try await body($0.sql()) }
+        try await body(readers.onThreadPool(.singleton))
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -167,7 +156,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         // The threshold goes back down only after the catch-up checkpoint: lowered first, the
         // next commit (an order, say) would find the WAL long and copy it all in its own time.
         let task = Task { [self] in
-            do { try await readerPool.with { try await $0.sql().raw("PRAGMA wal_checkpoint(PASSIVE)").run() } } catch {
+            do { try await read { try await $0.raw("PRAGMA wal_checkpoint(PASSIVE)").run() } } catch {
                 logger.warning("checkpoint after a bulk write failed; the next commits will checkpoint", metadata: ["error": "\(error)"])
             }
             guard bulkWrites.withLock({ $0 == 0 }) else { return }
@@ -189,8 +178,8 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func close() async {
         await catchUp.withLock { $0 }?.value
-        lookups.close()
-        for c in readers + [writer] { try? await c.close() }
+        readers.close()
+        try? await writer.close()
     }
 
     /// A consistent copy of the live database in `path` (VACUUM INTO, on a connection of
@@ -362,42 +351,6 @@ public actor AsyncSemaphore {
         } catch {
             await release()
             throw error
-        }
-    }
-}
-
-/// Hands out one of a fixed set of connections per call, waiting when all are in use.
-final class ConnectionPool<Connection: Sendable>: Sendable {
-    private let connections: [Connection]
-    private let free: FreeList
-
-    init(_ connections: [Connection]) {
-        self.connections = connections
-        free = FreeList(Array(connections.indices))
-    }
-
-    func with<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
-        let index = await free.take()
-        do {
-            let result = try await body(connections[index])
-            await free.put(index)
-            return result
-        } catch {
-            await free.put(index)
-            throw error
-        }
-    }
-
-    actor FreeList {
-        private var indices: [Int]
-        private var waiters: [CheckedContinuation<Int, Never>] = []
-        init(_ indices: [Int]) { self.indices = indices }
-        func take() async -> Int {
-            if let i = indices.popLast() { return i }
-            return await withCheckedContinuation { waiters.append($0) }
-        }
-        func put(_ index: Int) {
-            if waiters.isEmpty { indices.append(index) } else { waiters.removeFirst().resume(returning: index) }
         }
     }
 }

@@ -8,46 +8,49 @@ import Synchronization
 // one set of file locks per process: two copies of SQLite on one file can each release
 // the other's POSIX locks and corrupt it.
 import VaporCSQLite
-import CSQLiteLookup
+import CSQLiteReaders
 
-/// Short reads by key, run on the calling thread.
+/// SQLite's reader connections, each with its statements prepared once.
 ///
 /// SQLiteNIO hands every query to a thread of its pool, every row back to an event loop,
-/// and the result back to the task: three thread switches, which cost more than reading
-/// one customer by id from the page cache. A lookup prepares each statement once per
-/// connection and steps it where it is called. It blocks that thread while SQLite works,
-/// so it is only for reads that touch a few rows through an index; anything that may scan
-/// goes through `StoreDatabase.read`.
-final class SQLiteLookups: Sendable {
+/// and the result back to the task, and prepares each statement anew. Here a statement
+/// is prepared once per connection and stepped either where it is called (`onCallingThread`,
+/// for lookups by key, where the three thread switches would cost more than reading one
+/// customer from the page cache) or on a thread of NIO's pool (`onThreadPool`, for
+/// everything else, so a long read does not hold one of the few threads tasks run on).
+final class SQLiteReaders: Sendable {
     private let path: String
     private let logger: Logger
     /// Idle connections. Each caller takes one for one statement and gives it back, never
-    /// across a suspension point, so no more are open than threads calling at once.
+    /// across a suspension point, so no more are open than threads calling at once; past
+    /// `idleLimit` idle ones are closed.
     private let pool = Mutex(Pool())
-    private static let idleLimit = 8
+    private let idleLimit: Int
 
     private struct Pool {
-        var idle: [LookupConnection] = []
+        var idle: [ReaderConnection] = []
         var closed = false
     }
 
-    init(path: String, logger: Logger) {
+    init(path: String, idleLimit: Int, logger: Logger) {
         self.path = path
+        self.idleLimit = max(1, idleLimit)
         self.logger = logger
     }
 
-    /// An `SQLDatabase` whose statements run through these connections.
-    var database: some SQLDatabase { LookupDatabase(lookups: self) }
+    /// An `SQLDatabase` whose statements run on the calling thread: only for reads of a few
+    /// rows through an index, as the thread is held while SQLite works.
+    var onCallingThread: some SQLDatabase { OnCallingThread(readers: self) }
 
-    func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
-        let taken = try pool.withLock { pool -> LookupConnection? in
-            guard !pool.closed else { throw LookupError(sql: "", message: "the database has been closed") }
+    func withConnection<T>(_ body: (ReaderConnection) throws -> T) throws -> T {
+        let taken = try pool.withLock { pool -> ReaderConnection? in
+            guard !pool.closed else { throw SQLiteReadError(sql: "", message: "the database has been closed") }
             return pool.idle.popLast()
         }
-        let connection = try taken ?? LookupConnection(path: path)
+        let connection = try taken ?? ReaderConnection(path: path)
         defer {
-            let surplus = pool.withLock { pool -> LookupConnection? in
-                guard !pool.closed, pool.idle.count < Self.idleLimit else { return connection }
+            let surplus = pool.withLock { pool -> ReaderConnection? in
+                guard !pool.closed, pool.idle.count < idleLimit else { return connection }
                 pool.idle.append(connection)
                 return nil
             }
@@ -66,9 +69,46 @@ final class SQLiteLookups: Sendable {
         for c in idle { c.close() }
     }
 
-    struct LookupDatabase: SQLDatabase {
-        let lookups: SQLiteLookups
-        var logger: Logger { lookups.logger }
+    /// An `SQLDatabase` whose statements run through these connections on `threadPool`'s
+    /// threads: the task waits without holding its thread. One hand-off each way per
+    /// statement, where SQLiteNIO makes one more per row and prepares every statement anew.
+    func onThreadPool(_ threadPool: NIOThreadPool) -> some SQLDatabase { OnThreadPool(readers: self, threadPool: threadPool) }
+
+    struct OnThreadPool: SQLDatabase {
+        let readers: SQLiteReaders
+        let threadPool: NIOThreadPool
+        var logger: Logger { readers.logger }
+        var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+        var dialect: any SQLDialect { SQLiteDialect() }
+        var queryLogLevel: Logger.Level? { nil }
+
+        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+            let statement: (String, [SQLiteData])
+            do { statement = try readers.statement(query) } catch { return eventLoop.makeFailedFuture(error) }
+            return threadPool.runIfActive(eventLoop: eventLoop) { [readers] in
+                try readers.withConnection { try $0.run(statement.0, statement.1, onRow) }
+            }
+        }
+
+        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+            let (sql, binds) = try readers.statement(query)
+            try await threadPool.runIfActive { [readers] in
+                try readers.withConnection { try $0.run(sql, binds, onRow) }
+            }
+        }
+    }
+
+    /// The SQL and bound values of `query`.
+    func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
+        var serializer = SQLSerializer(database: OnCallingThread(readers: self))
+        query.serialize(to: &serializer)
+        let encoder = SQLiteDataEncoder()
+        return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+    }
+
+    struct OnCallingThread: SQLDatabase {
+        let readers: SQLiteReaders
+        var logger: Logger { readers.logger }
         var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
         var dialect: any SQLDialect { SQLiteDialect() }
         var queryLogLevel: Logger.Level? { nil }
@@ -87,19 +127,17 @@ final class SQLiteLookups: Sendable {
         }
 
         private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
-            let (sql, rawBinds) = serialize(query)
-            let encoder = SQLiteDataEncoder()
-            let binds = try rawBinds.map { try encoder.encode($0) }
-            try lookups.withConnection { try $0.run(sql, binds, onRow) }
+            let (sql, binds) = try readers.statement(query)
+            try readers.withConnection { try $0.run(sql, binds, onRow) }
         }
     }
 }
 
 /// One sqlite3 connection with its prepared statements.
-// @unchecked Sendable: the handle is only used by one thread at a time. `SQLiteLookups`
+// @unchecked Sendable: the handle is only used by one thread at a time. `SQLiteReaders`
 // hands a connection to one caller, who returns it before anyone else can take it; the
 // pool's lock orders the hand-overs.
-final class LookupConnection: @unchecked Sendable {
+final class ReaderConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     /// Statements kept per connection; past it they are all finalised (SQL built with
@@ -112,14 +150,14 @@ final class LookupConnection: @unchecked Sendable {
         guard status == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
             sqlite_nio_sqlite3_close(handle)
-            throw LookupError(sql: "open \(path)", message: message)
+            throw SQLiteReadError(sql: "open \(path)", message: message)
         }
         do {
             // Plans that do not depend on bound values: otherwise SQLite compiles a statement
             // again whenever, for instance, a customer id it joined on changes.
             let qpsg = crm_sqlite3_enable_qpsg(handle)
-            guard qpsg == SQLITE_OK else { throw LookupError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
-            // As the pool's readers: never writes, waits out a checkpoint's brief lock, and
+            guard qpsg == SQLITE_OK else { throw SQLiteReadError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
+            // Never writes, waits out a checkpoint's brief lock, and
             // keeps a small page cache of its own (the OS caches the file for all connections).
             for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
                            "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"] {
@@ -147,17 +185,17 @@ final class LookupConnection: @unchecked Sendable {
         for (i, bind) in binds.enumerated() {
             try check(bindValue(bind, at: Int32(i + 1), in: statement), sql)
         }
-        var columns: LookupRow.Columns?
+        var columns: ReaderRow.Columns?
         while true {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { try check(status, sql); return }
-            let names = columns ?? LookupRow.Columns(statement)
+            let names = columns ?? ReaderRow.Columns(statement)
             columns = names
             var values: [SQLiteData] = []
             values.reserveCapacity(names.names.count)
             for i in 0..<Int32(names.names.count) { values.append(Self.value(statement, i)) }
-            onRow(LookupRow(columns: names, values: values))
+            onRow(ReaderRow(columns: names, values: values))
         }
     }
 
@@ -175,7 +213,7 @@ final class LookupConnection: @unchecked Sendable {
         }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw LookupError(sql: sql, message: errorMessage(status)) }
+        guard status == SQLITE_OK, let statement else { throw SQLiteReadError(sql: sql, message: errorMessage(status)) }
         statements[sql] = statement
         return statement
     }
@@ -186,10 +224,10 @@ final class LookupConnection: @unchecked Sendable {
         case .float(let x): return sqlite_nio_sqlite3_bind_double(statement, i, x)
         case .null: return sqlite_nio_sqlite3_bind_null(statement, i)
         case .text(let s):
-            return sqlite_nio_sqlite3_bind_text64(statement, i, s, UInt64(s.utf8.count), SQLITE_TRANSIENT_LOOKUP, UInt8(SQLITE_UTF8))
+            return sqlite_nio_sqlite3_bind_text64(statement, i, s, UInt64(s.utf8.count), SQLITE_TRANSIENT_READ, UInt8(SQLITE_UTF8))
         case .blob(let buffer):
             return buffer.withUnsafeReadableBytes {
-                sqlite_nio_sqlite3_bind_blob64(statement, i, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_LOOKUP)
+                sqlite_nio_sqlite3_bind_blob64(statement, i, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_READ)
             }
         }
     }
@@ -215,7 +253,7 @@ final class LookupConnection: @unchecked Sendable {
 
     private func check(_ status: Int32, _ sql: String) throws {
         guard status == SQLITE_OK || status == SQLITE_ROW || status == SQLITE_DONE else {
-            throw LookupError(sql: sql, message: errorMessage(status))
+            throw SQLiteReadError(sql: sql, message: errorMessage(status))
         }
     }
 
@@ -224,15 +262,15 @@ final class LookupConnection: @unchecked Sendable {
     }
 }
 
-/// A lookup SQLite refused, with its statement.
-struct LookupError: Error, CustomStringConvertible {
+/// A read SQLite refused, with its statement.
+struct SQLiteReadError: Error, CustomStringConvertible {
     let sql: String
     let message: String
     var description: String { "SQLite: \(message) (in \(sql))" }
 }
 
-/// A row of a lookup, read through SQLKit's `SQLRow` like any other.
-struct LookupRow: SQLRow {
+/// A row read through SQLKit's `SQLRow` like any other.
+struct ReaderRow: SQLRow {
     /// Column names and positions, shared by every row of a statement.
     final class Columns: Sendable {
         let names: [String]
@@ -287,4 +325,4 @@ private struct SQLCodingKey: CodingKey {
 
 /// SQLite copies the bound value before the call returns (the Swift string's storage is
 /// only borrowed for the call).
-private let SQLITE_TRANSIENT_LOOKUP = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let SQLITE_TRANSIENT_READ = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -5,11 +5,12 @@ import Foundation
 import SQLKit
 import Testing
 
-/// Reads by key through `StoreDatabase.lookup`: on SQLite they run on the calling thread
-/// with statements prepared once per connection, so these check that nothing of a
-/// statement's last use leaks into the next and that they see what `read` sees.
-@Suite("Lookups by key")
-struct LookupTests {
+/// SQLite's readers prepare each statement once per connection and run it on the calling
+/// thread (`lookup`) or on NIO's thread pool (`read`), so these check that nothing of a
+/// statement's last use leaks into the next, that errors name the statement, and that both
+/// paths see what the other sees (and what PostgreSQL's answers).
+@Suite("SQLite readers and lookups")
+struct SQLiteReaderTests {
     @Test(arguments: TestBackend.available)
     func aLookupSeesEachCommittedChangeAsReadDoes(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
@@ -65,7 +66,7 @@ struct LookupTests {
     func aStatementIsCompiledOnceWhateverIsBound() async throws {
         try await withTestDatabase(.sqlite) { database in
             let path = try #require(database as? SQLiteStoreDatabase).path
-            let connection = try LookupConnection(path: path)
+            let connection = try ReaderConnection(path: path)
             defer { connection.close() }
             let sql = "SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = ?1 LIMIT ?2"
             for id in 1...5 {
@@ -78,17 +79,35 @@ struct LookupTests {
     @Test
     func aRefusedStatementIsNamedAndTheConnectionServesTheNext() async throws {
         try await withTestDatabase(.sqlite) { database in
-            let error = await #expect(throws: LookupError.self) {
-                try await database.lookup { db in try await db.raw("SELECT nonexistent FROM customers").all() }
+            for path in ["lookup", "read"] {
+                @Sendable func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+                    path == "lookup" ? try await database.lookup(body) : try await database.read(body)
+                }
+                let error = await #expect(throws: SQLiteReadError.self, "\(path)") {
+                    try await run { db in try await db.raw("SELECT nonexistent FROM customers").all() }
+                }
+                #expect(error?.sql == "SELECT nonexistent FROM customers")
+                #expect(error?.message.contains("nonexistent") == true)
+                // Readers never write, whatever they are given.
+                await #expect(throws: SQLiteReadError.self, "\(path)") {
+                    try await run { db in try await db.raw("DELETE FROM customers").run() }
+                }
+                let answer = try await run { db in try await db.raw("SELECT 6 * 7 AS answer").first()?.decode(column: "answer", as: Int.self) }
+                #expect(answer == 42, "\(path)")
             }
-            #expect(error?.sql == "SELECT nonexistent FROM customers")
-            #expect(error?.message.contains("nonexistent") == true)
-            // Lookups never write, whatever they are given.
-            await #expect(throws: LookupError.self) {
-                try await database.lookup { db in try await db.raw("DELETE FROM customers").run() }
+        }
+    }
+
+    /// A long result streamed from the thread pool arrives whole and in order.
+    @Test
+    func aReadStreamsEveryRowInOrder() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let numbers = try await database.read { db in
+                try await db.stream("""
+                    WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < \(bind: 50_000)) SELECT x FROM n
+                    """) { try $0.int64("x") }
             }
-            let answer = try await database.lookup { db in try await db.raw("SELECT 6 * 7 AS answer").first()?.decode(column: "answer", as: Int.self) }
-            #expect(answer == 42)
+            #expect(numbers == Array(1...50_000))
         }
     }
 
@@ -153,7 +172,7 @@ struct LookupTests {
         let before = try await database.lookup { db in try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) }
         #expect(before == 1)
         await database.close()
-        let error = await #expect(throws: LookupError.self) {
+        let error = await #expect(throws: SQLiteReadError.self) {
             try await database.lookup { db in try await db.raw("SELECT 1 AS one").all() }
         }
         #expect(error?.message.contains("closed") == true)

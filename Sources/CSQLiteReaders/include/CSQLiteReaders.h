@@ -1,5 +1,5 @@
-#ifndef CSQLITELOOKUP_H
-#define CSQLITELOOKUP_H
+#ifndef CSQLITEREADERS_H
+#define CSQLITEREADERS_H
 
 struct sqlite3;
 
