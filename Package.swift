@@ -42,11 +42,11 @@ let package = Package(
             ]
         ),
         // One C function: a setting SQLite only takes through a variadic call (see its header).
-        .target(name: "CSQLiteReaders"),
+        .target(name: "CSQLiteSettings"),
         .target(
             name: "CRMStore",
             dependencies: [
-                "CRMCore", "CRMAnalytics", "CSQLiteReaders",
+                "CRMCore", "CRMAnalytics", "CSQLiteSettings",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

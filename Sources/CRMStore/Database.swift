@@ -65,12 +65,12 @@ public func openDatabase(_ location: DatabaseLocation, readers: Int = 4, logger:
 }
 
 /// SQLite in WAL mode: one writer connection (writes are serialised, so `BEGIN IMMEDIATE`
-/// never waits on another writer of ours) and a few reader connections that read a
-/// consistent snapshot while the writer works.
+/// never waits on another writer of ours) and reader connections, each statement of which
+/// reads a consistent snapshot while the writer works (see SQLiteConnections.swift).
 public final class SQLiteStoreDatabase: StoreDatabase {
     public let dialect = Dialect.sqlite
     public let path: String
-    private let writer: SQLiteConnection
+    private let writer: PreparedConnection
     private let readers: SQLiteReaders
     private let writerGate = AsyncSemaphore(permits: 1)
     private let logger: Logger
@@ -81,14 +81,12 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     public init(path: String, readers readerCount: Int = 4, logger: Logger) async throws {
         self.path = path
         self.logger = logger
-        writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         // journal_size_limit: the WAL file is cut back to 64 MB when it is next reused, so a
         // bulk write's long WAL does not stay on disk.
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-                       "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY",
-                       "PRAGMA journal_size_limit=67108864"] {
-            try await writer.sql().raw(SQLQueryString(pragma)).run()
-        }
+        writer = try PreparedConnection(path: path, create: true, settings: [
+            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY",
+            "PRAGMA journal_size_limit=67108864"])
         // Readers open as they are first needed, up to one per thread reading at once;
         // `readerCount` of them are kept open between reads.
         readers = SQLiteReaders(path: path, idleLimit: readerCount, logger: logger)
@@ -104,7 +102,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerGate.with {
-            let db = writer.sql()
+            let db = SQLiteWriterDatabase(connection: writer, threadPool: .singleton, logger: logger)
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)
@@ -117,12 +115,6 @@ public final class SQLiteStoreDatabase: StoreDatabase {
                 throw error
             }
         }
-    }
-
-    /// Runs `body` on the writer connection outside any transaction (for VACUUM, backups and
-    /// bulk loads that manage their own transactions), still serialised with other writes.
-    public func withWriterConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
-        try await writerGate.with { try await body(writer) }
     }
 
     /// SQLite's automatic checkpoint runs inside whichever commit takes the WAL past 1,000
@@ -171,7 +163,10 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     }
 
     private func setAutomaticCheckpoint(pages: Int) async throws {
-        try await writerGate.with { try await writer.sql().raw("PRAGMA wal_autocheckpoint = \(unsafeRaw: String(pages))").run() }
+        try await writerGate.with {
+            try await SQLiteWriterDatabase(connection: writer, threadPool: .singleton, logger: logger)
+                .raw("PRAGMA wal_autocheckpoint = \(unsafeRaw: String(pages))").run()
+        }
     }
 
     public func run() async {}
@@ -179,7 +174,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     public func close() async {
         await catchUp.withLock { $0 }?.value
         readers.close()
-        try? await writer.close()
+        try? await writerGate.with { writer.close() }
     }
 
     /// A consistent copy of the live database in `path` (VACUUM INTO, on a connection of

@@ -5,12 +5,12 @@ import Foundation
 import SQLKit
 import Testing
 
-/// SQLite's readers prepare each statement once per connection and run it on the calling
-/// thread (`lookup`) or on NIO's thread pool (`read`), so these check that nothing of a
+/// SQLite's connections prepare each statement once and run it on the calling thread
+/// (`lookup`) or on NIO's thread pool (`read`, `write`), so these check that nothing of a
 /// statement's last use leaks into the next, that errors name the statement, and that both
-/// paths see what the other sees (and what PostgreSQL's answers).
-@Suite("SQLite readers and lookups")
-struct SQLiteReaderTests {
+/// read paths see what the other sees (and what PostgreSQL's answers).
+@Suite("SQLite connections and lookups")
+struct SQLiteConnectionTests {
     @Test(arguments: TestBackend.available)
     func aLookupSeesEachCommittedChangeAsReadDoes(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
@@ -66,7 +66,7 @@ struct SQLiteReaderTests {
     func aStatementIsCompiledOnceWhateverIsBound() async throws {
         try await withTestDatabase(.sqlite) { database in
             let path = try #require(database as? SQLiteStoreDatabase).path
-            let connection = try ReaderConnection(path: path)
+            let connection = try PreparedConnection(path: path)
             defer { connection.close() }
             let sql = "SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = ?1 LIMIT ?2"
             for id in 1...5 {
@@ -83,13 +83,13 @@ struct SQLiteReaderTests {
                 @Sendable func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
                     path == "lookup" ? try await database.lookup(body) : try await database.read(body)
                 }
-                let error = await #expect(throws: SQLiteReadError.self, "\(path)") {
+                let error = await #expect(throws: SQLiteStatementError.self, "\(path)") {
                     try await run { db in try await db.raw("SELECT nonexistent FROM customers").all() }
                 }
                 #expect(error?.sql == "SELECT nonexistent FROM customers")
                 #expect(error?.message.contains("nonexistent") == true)
                 // Readers never write, whatever they are given.
-                await #expect(throws: SQLiteReadError.self, "\(path)") {
+                await #expect(throws: SQLiteStatementError.self, "\(path)") {
                     try await run { db in try await db.raw("DELETE FROM customers").run() }
                 }
                 let answer = try await run { db in try await db.raw("SELECT 6 * 7 AS answer").first()?.decode(column: "answer", as: Int.self) }
@@ -172,9 +172,38 @@ struct SQLiteReaderTests {
         let before = try await database.lookup { db in try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) }
         #expect(before == 1)
         await database.close()
-        let error = await #expect(throws: SQLiteReadError.self) {
+        let error = await #expect(throws: SQLiteStatementError.self) {
             try await database.lookup { db in try await db.raw("SELECT 1 AS one").all() }
         }
         #expect(error?.message.contains("closed") == true)
+    }
+
+    /// A write whose statement SQLite refuses is rolled back whole and names the statement,
+    /// and the writer serves the next write; long statements past the writer's cache of
+    /// prepared statements are written correctly.
+    @Test
+    func aRefusedWriteLeavesNothingAndTheWriterCarriesOn() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            try await database.write { db in try await db.raw("CREATE TABLE notes (n INTEGER NOT NULL)").run() }
+            let error = await #expect(throws: SQLiteStatementError.self) {
+                try await database.write { db in
+                    try await db.raw("INSERT INTO notes (n) VALUES (\(bind: 1))").run()
+                    try await db.raw("INSERT INTO notes (n) VALUES (NULL)").run()
+                }
+            }
+            #expect(error?.sql == "INSERT INTO notes (n) VALUES (NULL)")
+            #expect(error?.message.contains("NOT NULL") == true)
+            for size in stride(from: 1, through: 6000, by: 120) {
+                try await database.write { db in
+                    var insert: SQLQueryString = "INSERT INTO notes (n) VALUES (\(bind: size))"
+                    for _ in 1..<size { insert.appendInterpolation(unsafeRaw: ", "); insert.appendInterpolation("(\(bind: size))" as SQLQueryString) }
+                    try await db.raw(insert).run()
+                }
+            }
+            let counted = try await database.read { db in try await db.rows("SELECT count(*) AS c, sum(n) AS s FROM notes") { (try $0.int64("c"), try $0.int64("s")) } }
+            let sizes = Array(stride(from: 1, through: 6000, by: 120))
+            #expect(counted.first?.0 == Int64(sizes.reduce(0, +)))
+            #expect(counted.first?.1 == Int64(sizes.map { $0 * $0 }.reduce(0, +)))
+        }
     }
 }

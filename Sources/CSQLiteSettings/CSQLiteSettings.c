@@ -1,4 +1,4 @@
-#include "CSQLiteReaders.h"
+#include "CSQLiteSettings.h"
 
 // SQLiteNIO's copy of SQLite, whose functions carry a `sqlite_nio_` prefix. It is linked
 // into the same executable; its header is not visible to other packages' C targets, so

@@ -8,16 +8,21 @@ import Synchronization
 // one set of file locks per process: two copies of SQLite on one file can each release
 // the other's POSIX locks and corrupt it.
 import VaporCSQLite
-import CSQLiteReaders
+import CSQLiteSettings
 
-/// SQLite's reader connections, each with its statements prepared once.
+// The store's SQLite connections, readers and the writer, speak to SQLite directly rather
+// than through SQLiteNIO, which hands every query to a thread of its pool, every row back
+// to an event loop and the result back to the task, and prepares each statement anew.
+// Here a statement is prepared once per connection and stepped on a thread of NIO's pool,
+// or where it is called for lookups by key. SQLKit stays the one way queries are written
+// and rows read, on both backends.
+
+/// SQLite's reader connections, opened as needed.
 ///
-/// SQLiteNIO hands every query to a thread of its pool, every row back to an event loop,
-/// and the result back to the task, and prepares each statement anew. Here a statement
-/// is prepared once per connection and stepped either where it is called (`onCallingThread`,
-/// for lookups by key, where the three thread switches would cost more than reading one
-/// customer from the page cache) or on a thread of NIO's pool (`onThreadPool`, for
-/// everything else, so a long read does not hold one of the few threads tasks run on).
+/// A statement runs either where it is called (`onCallingThread`, for lookups by key,
+/// where three thread switches would cost more than reading one customer from the page
+/// cache) or on a thread of NIO's pool (`onThreadPool`, for everything else, so a long read
+/// does not hold one of the few threads tasks run on).
 final class SQLiteReaders: Sendable {
     private let path: String
     private let logger: Logger
@@ -28,7 +33,7 @@ final class SQLiteReaders: Sendable {
     private let idleLimit: Int
 
     private struct Pool {
-        var idle: [ReaderConnection] = []
+        var idle: [PreparedConnection] = []
         var closed = false
     }
 
@@ -42,14 +47,14 @@ final class SQLiteReaders: Sendable {
     /// rows through an index, as the thread is held while SQLite works.
     var onCallingThread: some SQLDatabase { OnCallingThread(readers: self) }
 
-    func withConnection<T>(_ body: (ReaderConnection) throws -> T) throws -> T {
-        let taken = try pool.withLock { pool -> ReaderConnection? in
-            guard !pool.closed else { throw SQLiteReadError(sql: "", message: "the database has been closed") }
+    func withConnection<T>(_ body: (PreparedConnection) throws -> T) throws -> T {
+        let taken = try pool.withLock { pool -> PreparedConnection? in
+            guard !pool.closed else { throw SQLiteStatementError(sql: "", message: "the database has been closed") }
             return pool.idle.popLast()
         }
-        let connection = try taken ?? ReaderConnection(path: path)
+        let connection = try taken ?? PreparedConnection(path: path)
         defer {
-            let surplus = pool.withLock { pool -> ReaderConnection? in
+            let surplus = pool.withLock { pool -> PreparedConnection? in
                 guard !pool.closed, pool.idle.count < idleLimit else { return connection }
                 pool.idle.append(connection)
                 return nil
@@ -100,10 +105,7 @@ final class SQLiteReaders: Sendable {
 
     /// The SQL and bound values of `query`.
     func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
-        var serializer = SQLSerializer(database: OnCallingThread(readers: self))
-        query.serialize(to: &serializer)
-        let encoder = SQLiteDataEncoder()
-        return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+        try sqliteStatement(query, logger: logger)
     }
 
     struct OnCallingThread: SQLDatabase {
@@ -135,34 +137,40 @@ final class SQLiteReaders: Sendable {
 
 /// One sqlite3 connection with its prepared statements.
 // @unchecked Sendable: the handle is only used by one thread at a time. `SQLiteReaders`
-// hands a connection to one caller, who returns it before anyone else can take it; the
-// pool's lock orders the hand-overs.
-final class ReaderConnection: @unchecked Sendable {
+// hands a connection to one caller, who returns it before anyone else can take it (the
+// pool's lock orders the hand-overs); the writer's statements run one at a time under the
+// store's writer gate, each awaited before the next is sent to the thread pool.
+final class PreparedConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    /// Statements kept per connection; past it they are all finalised (SQL built with
-    /// literals inline would otherwise grow the cache without end).
+    /// Statements kept per connection, and the length of their SQL, a measure of the memory
+    /// they hold (a bulk insert of 500 rows is some 50 KB of SQL and a program to match).
+    /// Past either limit all are finalised, so SQL built with literals inline or long
+    /// inserts cannot grow the cache without end.
     private static let statementLimit = 128
+    private static let sqlBytesLimit = 1 << 20
+    private var sqlBytes = 0
 
-    init(path: String) throws {
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+    /// A reader: never writes, waits out a checkpoint's brief lock, and keeps a small page
+    /// cache of its own (the OS caches the file for all connections).
+    static let readerSettings = ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
+                                 "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"]
+
+    /// Opens `path` (creating the file if `create`) and applies `settings`, PRAGMA statements.
+    init(path: String, create: Bool = false, settings: [String] = readerSettings) throws {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | (create ? SQLITE_OPEN_CREATE : 0)
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
             sqlite_nio_sqlite3_close(handle)
-            throw SQLiteReadError(sql: "open \(path)", message: message)
+            throw SQLiteStatementError(sql: "open \(path)", message: message)
         }
         do {
             // Plans that do not depend on bound values: otherwise SQLite compiles a statement
             // again whenever, for instance, a customer id it joined on changes.
             let qpsg = crm_sqlite3_enable_qpsg(handle)
-            guard qpsg == SQLITE_OK else { throw SQLiteReadError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
-            // Never writes, waits out a checkpoint's brief lock, and
-            // keeps a small page cache of its own (the OS caches the file for all connections).
-            for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-8192",
-                           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"] {
-                try run(pragma, []) { _ in }
-            }
+            guard qpsg == SQLITE_OK else { throw SQLiteStatementError(sql: "SQLITE_DBCONFIG_ENABLE_QPSG", message: errorMessage(qpsg)) }
+            for pragma in settings { try run(pragma, []) { _ in } }
         } catch {
             close()
             throw error
@@ -172,6 +180,7 @@ final class ReaderConnection: @unchecked Sendable {
     func close() {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         statements.removeAll()
+        sqlBytes = 0
         sqlite_nio_sqlite3_close_v2(handle)
         handle = nil
     }
@@ -185,17 +194,17 @@ final class ReaderConnection: @unchecked Sendable {
         for (i, bind) in binds.enumerated() {
             try check(bindValue(bind, at: Int32(i + 1), in: statement), sql)
         }
-        var columns: ReaderRow.Columns?
+        var columns: PreparedRow.Columns?
         while true {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { try check(status, sql); return }
-            let names = columns ?? ReaderRow.Columns(statement)
+            let names = columns ?? PreparedRow.Columns(statement)
             columns = names
             var values: [SQLiteData] = []
             values.reserveCapacity(names.names.count)
             for i in 0..<Int32(names.names.count) { values.append(Self.value(statement, i)) }
-            onRow(ReaderRow(columns: names, values: values))
+            onRow(PreparedRow(columns: names, values: values))
         }
     }
 
@@ -207,14 +216,16 @@ final class ReaderConnection: @unchecked Sendable {
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let statement = statements[sql] { return statement }
-        if statements.count >= Self.statementLimit {
+        if statements.count >= Self.statementLimit || sqlBytes + sql.utf8.count > Self.sqlBytesLimit {
             for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
             statements.removeAll()
+            sqlBytes = 0
         }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw SQLiteReadError(sql: sql, message: errorMessage(status)) }
+        guard status == SQLITE_OK, let statement else { throw SQLiteStatementError(sql: sql, message: errorMessage(status)) }
         statements[sql] = statement
+        sqlBytes += sql.utf8.count
         return statement
     }
 
@@ -224,10 +235,10 @@ final class ReaderConnection: @unchecked Sendable {
         case .float(let x): return sqlite_nio_sqlite3_bind_double(statement, i, x)
         case .null: return sqlite_nio_sqlite3_bind_null(statement, i)
         case .text(let s):
-            return sqlite_nio_sqlite3_bind_text64(statement, i, s, UInt64(s.utf8.count), SQLITE_TRANSIENT_READ, UInt8(SQLITE_UTF8))
+            return sqlite_nio_sqlite3_bind_text64(statement, i, s, UInt64(s.utf8.count), SQLITE_TRANSIENT_COPY, UInt8(SQLITE_UTF8))
         case .blob(let buffer):
             return buffer.withUnsafeReadableBytes {
-                sqlite_nio_sqlite3_bind_blob64(statement, i, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_READ)
+                sqlite_nio_sqlite3_bind_blob64(statement, i, $0.baseAddress, UInt64($0.count), SQLITE_TRANSIENT_COPY)
             }
         }
     }
@@ -253,7 +264,7 @@ final class ReaderConnection: @unchecked Sendable {
 
     private func check(_ status: Int32, _ sql: String) throws {
         guard status == SQLITE_OK || status == SQLITE_ROW || status == SQLITE_DONE else {
-            throw SQLiteReadError(sql: sql, message: errorMessage(status))
+            throw SQLiteStatementError(sql: sql, message: errorMessage(status))
         }
     }
 
@@ -263,14 +274,14 @@ final class ReaderConnection: @unchecked Sendable {
 }
 
 /// A read SQLite refused, with its statement.
-struct SQLiteReadError: Error, CustomStringConvertible {
+struct SQLiteStatementError: Error, CustomStringConvertible {
     let sql: String
     let message: String
     var description: String { "SQLite: \(message) (in \(sql))" }
 }
 
 /// A row read through SQLKit's `SQLRow` like any other.
-struct ReaderRow: SQLRow {
+struct PreparedRow: SQLRow {
     /// Column names and positions, shared by every row of a statement.
     final class Columns: Sendable {
         let names: [String]
@@ -325,4 +336,45 @@ private struct SQLCodingKey: CodingKey {
 
 /// SQLite copies the bound value before the call returns (the Swift string's storage is
 /// only borrowed for the call).
-private let SQLITE_TRANSIENT_READ = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let SQLITE_TRANSIENT_COPY = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// The SQL and bound values of `query` in SQLite's dialect.
+func sqliteStatement(_ query: any SQLExpression, logger: Logger) throws -> (String, [SQLiteData]) {
+    var serializer = SQLSerializer(database: SQLiteDialectOnly(logger: logger))
+    query.serialize(to: &serializer)
+    let encoder = SQLiteDataEncoder()
+    return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+}
+
+/// What SQLKit's serializer asks of a database: its dialect.
+private struct SQLiteDialectOnly: SQLDatabase {
+    let logger: Logger
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        eventLoop.makeFailedFuture(SQLiteStatementError(sql: "", message: "not a connection"))
+    }
+}
+
+/// The one writer connection, its statements run on a thread of NIO's pool. The caller
+/// serialises its use (`SQLiteStoreDatabase`'s writer gate), one statement at a time.
+struct SQLiteWriterDatabase: SQLDatabase {
+    let connection: PreparedConnection
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        let statement: (String, [SQLiteData])
+        do { statement = try sqliteStatement(query, logger: logger) } catch { return eventLoop.makeFailedFuture(error) }
+        return threadPool.runIfActive(eventLoop: eventLoop) { [connection] in try connection.run(statement.0, statement.1, onRow) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        let (sql, binds) = try sqliteStatement(query, logger: logger)
+        try await threadPool.runIfActive { [connection] in try connection.run(sql, binds, onRow) }
+    }
+}

@@ -1,5 +1,5 @@
-#ifndef CSQLITEREADERS_H
-#define CSQLITEREADERS_H
+#ifndef CSQLITESETTINGS_H
+#define CSQLITESETTINGS_H
 
 struct sqlite3;
 
