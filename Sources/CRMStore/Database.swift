@@ -83,13 +83,20 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         self.logger = logger
         // journal_size_limit: the WAL file is cut back to 64 MB when it is next reused, so a
         // bulk write's long WAL does not stay on disk.
-        writer = try PreparedConnection(path: path, create: true, settings: [
+        writer = try PreparedConnection(path: path, create: true, serialised: true, settings: [
             "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY",
             "PRAGMA journal_size_limit=67108864"])
-        // Readers open as they are first needed, up to one per thread reading at once;
-        // `readerCount` of them are kept open between reads.
-        readers = SQLiteReaders(path: path, idleLimit: readerCount, logger: logger)
+        // Readers open as they are first needed, up to one per thread reading at once (the
+        // threads tasks run on, for lookups, and NIO's pool, for reads); that many are kept
+        // open between reads, so their prepared statements stay.
+        readers = SQLiteReaders(path: path, idleLimit: max(readerCount, 2 * System.coreCount), logger: logger)
+    }
+
+    /// Whether the writer is inside a transaction outside any write (only ever after a
+    /// failed ROLLBACK; for tests).
+    var writerInTransaction: Bool {
+        get async { (try? await writerGate.with { writer.inTransaction }) ?? false }
     }
 
     public func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -103,6 +110,11 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerGate.with {
             let db = SQLiteWriterDatabase(connection: writer, threadPool: .singleton, logger: logger)
+            if writer.inTransaction {
+                // Only a failed ROLLBACK can leave one open; the next write must not inherit it.
+                logger.warning("the writer was left inside a transaction; rolling it back")
+                try await db.raw("ROLLBACK").run()
+            }
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)

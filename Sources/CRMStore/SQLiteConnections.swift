@@ -142,11 +142,19 @@ final class SQLiteReaders: Sendable {
 // store's writer gate, each awaited before the next is sent to the thread pool.
 final class PreparedConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: CachedStatement] = [:]
+    /// Statements run so far, the clock of `CachedStatement.lastUse`.
+    private var uses = 0
+    /// Statements prepared so far (each cache miss).
+    private(set) var preparations = 0
+
+    private struct CachedStatement {
+        var statement: OpaquePointer
+        var lastUse: Int
+    }
     /// Statements kept per connection, and the length of their SQL, a measure of the memory
     /// they hold (a bulk insert of 500 rows is some 50 KB of SQL and a program to match).
-    /// Past either limit all are finalised, so SQL built with literals inline or long
-    /// inserts cannot grow the cache without end.
+    /// A statement longer than a quarter of the limit is not kept at all.
     private static let statementLimit = 128
     private static let sqlBytesLimit = 1 << 20
     private var sqlBytes = 0
@@ -157,8 +165,12 @@ final class PreparedConnection: @unchecked Sendable {
                                  "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"]
 
     /// Opens `path` (creating the file if `create`) and applies `settings`, PRAGMA statements.
-    init(path: String, create: Bool = false, settings: [String] = readerSettings) throws {
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | (create ? SQLITE_OPEN_CREATE : 0)
+    /// A reader belongs to one caller at a time and needs no mutex of its own; the writer,
+    /// whose `SQLDatabase` a write body could misuse from two tasks at once, takes one
+    /// (`serialised`), which costs nothing while uncontended.
+    init(path: String, create: Bool = false, serialised: Bool = false, settings: [String] = readerSettings) throws {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | (create ? SQLITE_OPEN_CREATE : 0)
+            | (serialised ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX)
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
@@ -177,8 +189,13 @@ final class PreparedConnection: @unchecked Sendable {
         }
     }
 
+    /// Whether a transaction is open (SQLite is not in autocommit mode).
+    var inTransaction: Bool { handle.map { sqlite_nio_sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    deinit { close() }
+
     func close() {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for entry in statements.values { sqlite_nio_sqlite3_finalize(entry.statement) }
         statements.removeAll()
         sqlBytes = 0
         sqlite_nio_sqlite3_close_v2(handle)
@@ -186,10 +203,14 @@ final class PreparedConnection: @unchecked Sendable {
     }
 
     func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (any SQLRow) -> ()) throws {
-        let statement = try prepared(sql)
+        let (statement, cached) = try prepared(sql)
         defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            if cached {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            } else {
+                sqlite_nio_sqlite3_finalize(statement)
+            }
         }
         for (i, bind) in binds.enumerated() {
             try check(bindValue(bind, at: Int32(i + 1), in: statement), sql)
@@ -211,22 +232,44 @@ final class PreparedConnection: @unchecked Sendable {
     /// How often SQLite compiled `sql` again since this connection prepared it (nil if it has
     /// not): after a schema change, or, were plans not kept, after a new bound value.
     func timesRecompiled(_ sql: String) -> Int32? {
-        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0) }
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0.statement, SQLITE_STMTSTATUS_REPREPARE, 0) }
     }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
-        if statements.count >= Self.statementLimit || sqlBytes + sql.utf8.count > Self.sqlBytesLimit {
-            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-            statements.removeAll()
-            sqlBytes = 0
+    /// The statement for `sql`, from the cache or newly prepared, and whether it is cached
+    /// (one too long to keep is finalised by the caller after its one use).
+    private func prepared(_ sql: String) throws -> (OpaquePointer, cached: Bool) {
+        uses &+= 1
+        if let entry = statements[sql] {
+            statements[sql]?.lastUse = uses
+            return (entry.statement, true)
         }
+        guard let handle else { throw SQLiteStatementError(sql: sql, message: "the connection has been closed") }
+        let length = sql.utf8.count
+        let keep = length <= Self.sqlBytesLimit / 4
+        if keep { makeRoom(for: length) }
         var statement: OpaquePointer?
-        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        let flags = keep ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+        preparations += 1
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, flags, &statement, nil)
         guard status == SQLITE_OK, let statement else { throw SQLiteStatementError(sql: sql, message: errorMessage(status)) }
-        statements[sql] = statement
-        sqlBytes += sql.utf8.count
-        return statement
+        if keep {
+            statements[sql] = CachedStatement(statement: statement, lastUse: uses)
+            sqlBytes += length
+        }
+        return (statement, keep)
+    }
+
+    /// Finalises the least recently used half of the statements when one more would pass a
+    /// limit: SQL with its values inline, or id lists of every length, would otherwise
+    /// evict the few statements used all the time.
+    private func makeRoom(for length: Int) {
+        guard statements.count >= Self.statementLimit || sqlBytes + length > Self.sqlBytesLimit else { return }
+        let byAge = statements.sorted { $0.value.lastUse < $1.value.lastUse }
+        for (sql, entry) in byAge.prefix(max(1, byAge.count / 2)) {
+            sqlite_nio_sqlite3_finalize(entry.statement)
+            statements[sql] = nil
+            sqlBytes -= sql.utf8.count
+        }
     }
 
     private func bindValue(_ value: SQLiteData, at i: Int32, in statement: OpaquePointer) -> Int32 {
@@ -273,7 +316,7 @@ final class PreparedConnection: @unchecked Sendable {
     }
 }
 
-/// A read SQLite refused, with its statement.
+/// A statement SQLite refused, with its SQL.
 struct SQLiteStatementError: Error, CustomStringConvertible {
     let sql: String
     let message: String
@@ -373,8 +416,10 @@ struct SQLiteWriterDatabase: SQLDatabase {
         return threadPool.runIfActive(eventLoop: eventLoop) { [connection] in try connection.run(statement.0, statement.1, onRow) }
     }
 
+    /// Runs even when the task is cancelled: a write's statements, its COMMIT and above all
+    /// its ROLLBACK must not be skipped half-way (NIO's async `runIfActive` skips work for a
+    /// cancelled task), or the connection would stay inside the transaction.
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-        let (sql, binds) = try sqliteStatement(query, logger: logger)
-        try await threadPool.runIfActive { [connection] in try connection.run(sql, binds, onRow) }
+        try await execute(sql: query, onRow).get()
     }
 }

@@ -2,6 +2,7 @@ import CRMCore
 @testable import CRMStore
 import CRMTestSupport
 import Foundation
+import SQLiteKit
 import SQLKit
 import Testing
 
@@ -54,9 +55,15 @@ struct SQLiteConnectionTests {
                 }.first ?? []
             }
             let byLookup = try await database.lookup(values)
-            #expect(Array(byLookup.prefix(9)) == ["9223372036854775807", "-2.5", "张伟 ✓ 👨‍👩‍👧", "true", "0 ff 10", "[]", "true", "false", "nil"])
-            #expect(Array(byLookup.suffix(3)) == ["42", "42.0", byLookup.last!])
+            #expect(Array(byLookup.prefix(11)) == ["9223372036854775807", "-2.5", "张伟 ✓ 👨‍👩‍👧", "true", "0 ff 10", "[]", "true", "false",
+                                                   "nil", "42", "42.0"])
             #expect(try await database.read(values) == byLookup)
+            // And as SQLiteNIO's own connection, which the store used before, gives them.
+            let path = try #require(database as? SQLiteStoreDatabase).path
+            let nio = try await SQLiteConnection.open(storage: .file(path: path), logger: testLogger)
+            let byNIO = try await values(nio.sql())
+            try await nio.close()
+            #expect(byNIO == byLookup)
         }
     }
 
@@ -204,6 +211,61 @@ struct SQLiteConnectionTests {
             let sizes = Array(stride(from: 1, through: 6000, by: 120))
             #expect(counted.first?.0 == Int64(sizes.reduce(0, +)))
             #expect(counted.first?.1 == Int64(sizes.map { $0 * $0 }.reduce(0, +)))
+        }
+    }
+
+    /// A write whose task is cancelled half-way is rolled back, and the writer is out of
+    /// its transaction for the next write (NIO's thread pool skips work for a cancelled
+    /// task; the writer's statements, ROLLBACK above all, must not be skipped).
+    @Test
+    func aCancelledWriteIsRolledBackAndTheNextWriteRuns() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            try await database.write { db in try await db.raw("CREATE TABLE notes (n INTEGER NOT NULL)").run() }
+            let started = AsyncStream<Void>.makeStream()
+            let cancelled = Task {
+                try await database.write { db in
+                    try await db.raw("INSERT INTO notes (n) VALUES (1)").run()
+                    started.continuation.yield()
+                    try await Task.sleep(for: .seconds(30))
+                    try await db.raw("INSERT INTO notes (n) VALUES (2)").run()
+                }
+            }
+            for await _ in started.stream { break }
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            #expect(await (try #require(database as? SQLiteStoreDatabase)).writerInTransaction == false)
+            try await database.write { db in try await db.raw("INSERT INTO notes (n) VALUES (3)").run() }
+            let notes = try await database.read { db in try await db.rows("SELECT n FROM notes ORDER BY n") { try $0.int64("n") } }
+            #expect(notes == [3])
+        }
+    }
+
+    /// Past the cache's limits the least recently used statements go, not the ones in use
+    /// all the time; a statement too long to keep runs and is not kept.
+    @Test
+    func theStatementCacheKeepsWhatIsUsedAndNotWhatIsHuge() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let path = try #require(database as? SQLiteStoreDatabase).path
+            let connection = try PreparedConnection(path: path)
+            defer { connection.close() }
+            let hot = "SELECT count(*) AS c FROM customers WHERE id > ?1"
+            let before = connection.preparations
+            try connection.run(hot, [.integer(0)]) { _ in }
+            for n in 0..<300 {
+                try connection.run("SELECT \(n) AS n", []) { _ in }
+                try connection.run(hot, [.integer(n)]) { _ in }
+            }
+            // The hot statement was prepared once; each of the others once.
+            #expect(connection.preparations - before == 301)
+            #expect(connection.timesRecompiled(hot) == 0)
+
+            let huge = "SELECT sum(column1) AS total FROM (VALUES " + (0..<50_000).map { "(\($0))" }.joined(separator: ", ") + ")"
+            #expect(huge.utf8.count > 300_000)
+            var total: Int?
+            try connection.run(huge, []) { row in total = try? row.decode(column: "total", as: Int.self) }
+            #expect(total == 49_999 * 50_000 / 2)
+            #expect(connection.timesRecompiled(huge) == nil)
+            #expect(connection.timesRecompiled(hot) == 0)
         }
     }
 }
