@@ -1,3 +1,4 @@
+import CRMCore
 import Foundation
 import OpenAPIRuntime
 
@@ -25,7 +26,7 @@ struct InternetDateTranscoder: DateTranscoder {
         }
         let total = Int64(milliseconds)
         let (days, inDay) = Self.floorDivide(total, 86_400_000)
-        let (year, month, day) = Self.civil(fromDays: days)
+        let date = CalendarDate(daysSinceEpoch: Int(days))
         var bytes = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int64, _ width: Int, at offset: Int) {
             var v = value
@@ -34,9 +35,9 @@ struct InternetDateTranscoder: DateTranscoder {
                 v /= 10
             }
         }
-        put(year, 4, at: 0); bytes[4] = 45 // -
-        put(month, 2, at: 5); bytes[7] = 45
-        put(day, 2, at: 8); bytes[10] = 84 // T
+        put(Int64(date.year), 4, at: 0); bytes[4] = 45 // -
+        put(Int64(date.month), 2, at: 5); bytes[7] = 45
+        put(Int64(date.day), 2, at: 8); bytes[10] = 84 // T
         put(inDay / 3_600_000, 2, at: 11); bytes[13] = 58 // :
         put(inDay / 60_000 % 60, 2, at: 14); bytes[16] = 58
         put(inDay / 1000 % 60, 2, at: 17); bytes[19] = 46 // .
@@ -65,48 +66,17 @@ struct InternetDateTranscoder: DateTranscoder {
             }
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
                   let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-                  let millisecond = number(20, 3),
-                  year >= 1601, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+                  let millisecond = number(20, 3), year >= 1601,
+                  let date = CalendarDate(year: Int(year), month: Int(month), day: Int(day)),
                   hour < 24, minute < 60, second < 60 else { return nil }
-            let days = Self.days(fromCivil: year, month, day)
+            let days = Int64(date.daysSinceEpoch)
             let total = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millisecond
             return Date(timeIntervalSinceReferenceDate: Double(total) / 1000 - since1970)
-        }
-    }
-
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
         }
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let q = a / b, r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// The inverse of `civil(fromDays:)`.
-    static func days(fromCivil y0: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

@@ -99,6 +99,11 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         get async { (try? await writerGate.with { writer.inTransaction }) ?? false }
     }
 
+    /// The writer's statements; only under the writer gate.
+    private var writerStatements: SQLiteStatements {
+        SQLiteStatements(placement: .writer(writer, .singleton), logger: logger)
+    }
+
     public func lookup<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await body(readers.onCallingThread)
     }
@@ -109,7 +114,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerGate.with {
-            let db = SQLiteWriterDatabase(connection: writer, threadPool: .singleton, logger: logger)
+            let db = writerStatements
             if writer.inTransaction {
                 // Only a failed ROLLBACK can leave one open; the next write must not inherit it.
                 logger.warning("the writer was left inside a transaction; rolling it back")
@@ -176,8 +181,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     private func setAutomaticCheckpoint(pages: Int) async throws {
         try await writerGate.with {
-            try await SQLiteWriterDatabase(connection: writer, threadPool: .singleton, logger: logger)
-                .raw("PRAGMA wal_autocheckpoint = \(unsafeRaw: String(pages))").run()
+            try await writerStatements.raw("PRAGMA wal_autocheckpoint = \(unsafeRaw: String(pages))").run()
         }
     }
 

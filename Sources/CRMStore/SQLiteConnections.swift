@@ -45,7 +45,7 @@ final class SQLiteReaders: Sendable {
 
     /// An `SQLDatabase` whose statements run on the calling thread: only for reads of a few
     /// rows through an index, as the thread is held while SQLite works.
-    var onCallingThread: some SQLDatabase { OnCallingThread(readers: self) }
+    var onCallingThread: some SQLDatabase { SQLiteStatements(placement: .callingThread(self), logger: logger) }
 
     func withConnection<T>(_ body: (PreparedConnection) throws -> T) throws -> T {
         let taken = try pool.withLock { pool -> PreparedConnection? in
@@ -77,61 +77,71 @@ final class SQLiteReaders: Sendable {
     /// An `SQLDatabase` whose statements run through these connections on `threadPool`'s
     /// threads: the task waits without holding its thread. One hand-off each way per
     /// statement, where SQLiteNIO makes one more per row and prepares every statement anew.
-    func onThreadPool(_ threadPool: NIOThreadPool) -> some SQLDatabase { OnThreadPool(readers: self, threadPool: threadPool) }
+    func onThreadPool(_ threadPool: NIOThreadPool) -> some SQLDatabase {
+        SQLiteStatements(placement: .threadPool(self, threadPool), logger: logger)
+    }
+}
 
-    struct OnThreadPool: SQLDatabase {
-        let readers: SQLiteReaders
-        let threadPool: NIOThreadPool
-        var logger: Logger { readers.logger }
-        var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
-        var dialect: any SQLDialect { SQLiteDialect() }
-        var queryLogLevel: Logger.Level? { nil }
-
-        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
-            let statement: (String, [SQLiteData])
-            do { statement = try readers.statement(query) } catch { return eventLoop.makeFailedFuture(error) }
-            return threadPool.runIfActive(eventLoop: eventLoop) { [readers] in
-                try readers.withConnection { try $0.run(statement.0, statement.1, onRow) }
-            }
-        }
-
-        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-            let (sql, binds) = try readers.statement(query)
-            try await threadPool.runIfActive { [readers] in
-                try readers.withConnection { try $0.run(sql, binds, onRow) }
-            }
-        }
+/// SQLKit's view of our SQLite connections: each query is serialised in SQLite's dialect
+/// and run where `placement` says.
+struct SQLiteStatements: SQLDatabase {
+    enum Placement: Sendable {
+        /// A reader, on the calling thread (lookups by key).
+        case callingThread(SQLiteReaders)
+        /// A reader, on a thread of the pool.
+        case threadPool(SQLiteReaders, NIOThreadPool)
+        /// The one writer, on a thread of the pool; the caller serialises its use
+        /// (`SQLiteStoreDatabase`'s writer gate), one statement at a time.
+        case writer(PreparedConnection, NIOThreadPool)
     }
 
-    /// The SQL and bound values of `query`.
-    func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
-        try sqliteStatement(query, logger: logger)
-    }
+    let placement: Placement
+    let logger: Logger
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
 
-    struct OnCallingThread: SQLDatabase {
-        let readers: SQLiteReaders
-        var logger: Logger { readers.logger }
-        var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
-        var dialect: any SQLDialect { SQLiteDialect() }
-        var queryLogLevel: Logger.Level? { nil }
-
-        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        let sql: String, binds: [SQLiteData]
+        do { (sql, binds) = try statement(query) } catch { return eventLoop.makeFailedFuture(error) }
+        switch placement {
+        case .callingThread(let readers):
             do {
-                try run(query, onRow)
+                try readers.withConnection { try $0.run(sql, binds, onRow) }
                 return eventLoop.makeSucceededFuture(())
             } catch {
                 return eventLoop.makeFailedFuture(error)
             }
+        case .threadPool(let readers, let threadPool):
+            return threadPool.runIfActive(eventLoop: eventLoop) { try readers.withConnection { try $0.run(sql, binds, onRow) } }
+        case .writer(let connection, let threadPool):
+            return threadPool.runIfActive(eventLoop: eventLoop) { try connection.run(sql, binds, onRow) }
         }
+    }
 
-        func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-            try run(query, onRow)
-        }
-
-        private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
-            let (sql, binds) = try readers.statement(query)
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        switch placement {
+        case .callingThread(let readers):
+            let (sql, binds) = try statement(query)
             try readers.withConnection { try $0.run(sql, binds, onRow) }
+        case .threadPool(let readers, let threadPool):
+            // A read whose task is cancelled before a thread takes it up is not run.
+            let (sql, binds) = try statement(query)
+            try await threadPool.runIfActive { try readers.withConnection { try $0.run(sql, binds, onRow) } }
+        case .writer:
+            // Runs even when the task is cancelled: a write's statements, its COMMIT and above
+            // all its ROLLBACK must not be skipped half-way (NIO's async `runIfActive` skips
+            // work for a cancelled task), or the connection would stay inside the transaction.
+            try await execute(sql: query, onRow).get()
         }
+    }
+
+    /// The SQL and bound values of `query`.
+    private func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
+        var serializer = SQLSerializer(database: self)
+        query.serialize(to: &serializer)
+        let encoder = SQLiteDataEncoder()
+        return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
     }
 }
 
@@ -382,46 +392,3 @@ private struct SQLCodingKey: CodingKey {
 /// SQLite copies the bound value before the call returns (the Swift string's storage is
 /// only borrowed for the call).
 private let SQLITE_TRANSIENT_COPY = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-/// The SQL and bound values of `query` in SQLite's dialect.
-func sqliteStatement(_ query: any SQLExpression, logger: Logger) throws -> (String, [SQLiteData]) {
-    var serializer = SQLSerializer(database: SQLiteDialectOnly(logger: logger))
-    query.serialize(to: &serializer)
-    let encoder = SQLiteDataEncoder()
-    return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
-}
-
-/// What SQLKit's serializer asks of a database: its dialect.
-private struct SQLiteDialectOnly: SQLDatabase {
-    let logger: Logger
-    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
-    var dialect: any SQLDialect { SQLiteDialect() }
-    var queryLogLevel: Logger.Level? { nil }
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
-        eventLoop.makeFailedFuture(SQLiteStatementError(sql: "", message: "not a connection"))
-    }
-}
-
-/// The one writer connection, its statements run on a thread of NIO's pool. The caller
-/// serialises its use (`SQLiteStoreDatabase`'s writer gate), one statement at a time.
-struct SQLiteWriterDatabase: SQLDatabase {
-    let connection: PreparedConnection
-    let threadPool: NIOThreadPool
-    let logger: Logger
-    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
-    var dialect: any SQLDialect { SQLiteDialect() }
-    var queryLogLevel: Logger.Level? { nil }
-
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
-        let statement: (String, [SQLiteData])
-        do { statement = try sqliteStatement(query, logger: logger) } catch { return eventLoop.makeFailedFuture(error) }
-        return threadPool.runIfActive(eventLoop: eventLoop) { [connection] in try connection.run(statement.0, statement.1, onRow) }
-    }
-
-    /// Runs even when the task is cancelled: a write's statements, its COMMIT and above all
-    /// its ROLLBACK must not be skipped half-way (NIO's async `runIfActive` skips work for a
-    /// cancelled task), or the connection would stay inside the transaction.
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-        try await execute(sql: query, onRow).get()
-    }
-}

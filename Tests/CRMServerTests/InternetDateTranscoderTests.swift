@@ -10,21 +10,10 @@ struct InternetDateTranscoderTests {
     let fast = InternetDateTranscoder()
     let icu = ISO8601DateTranscoder.iso8601WithFractionalSeconds
 
-    /// Seeded, so a failure can be repeated.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test
     func writesEveryInstantAsICUDoes() throws {
-        var random = Generator(state: 20261127)
+        // Seeded, so a failure can be repeated.
+        var random = SeededRandom(seed: 20261127)
         var instants: [Date] = [
             Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.001), Date(timeIntervalSince1970: -86_400.5),
             Date(timeIntervalSince1970: 951_782_400), // 2000-02-29
@@ -64,15 +53,5 @@ struct InternetDateTranscoderTests {
         // A day that does not exist is never taken by the fast path; ICU decides, as before.
         #expect(InternetDateTranscoder.parseUTCWithMilliseconds("2026-02-29T00:00:00.000Z") == nil)
         #expect((try? fast.decode("2026-02-29T00:00:00.000Z")) == (try? icu.decode("2026-02-29T00:00:00.000Z")))
-    }
-
-    @Test
-    func calendarArithmeticRoundTripsOverFourHundredYears() {
-        for days in stride(from: Int64(-719_162), through: 2_932_896, by: 97) {
-            let (y, m, d) = InternetDateTranscoder.civil(fromDays: days)
-            #expect(InternetDateTranscoder.days(fromCivil: y, m, d) == days)
-        }
-        #expect(InternetDateTranscoder.civil(fromDays: 0) == (1970, 1, 1))
-        #expect(InternetDateTranscoder.civil(fromDays: 11_016) == (2000, 2, 29))
     }
 }

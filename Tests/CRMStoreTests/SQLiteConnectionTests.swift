@@ -71,10 +71,7 @@ struct SQLiteConnectionTests {
     /// costs more than the read itself; lookups ask it to keep the plan.
     @Test
     func aStatementIsCompiledOnceWhateverIsBound() async throws {
-        try await withTestDatabase(.sqlite) { database in
-            let path = try #require(database as? SQLiteStoreDatabase).path
-            let connection = try PreparedConnection(path: path)
-            defer { connection.close() }
+        try await withReaderConnection { connection in
             let sql = "SELECT c.*, a.* FROM customers c LEFT JOIN customer_analytics a ON a.customer_id = c.id WHERE c.id = ?1 LIMIT ?2"
             for id in 1...5 {
                 try connection.run(sql, [.integer(id), .integer(id)]) { _ in }
@@ -244,10 +241,7 @@ struct SQLiteConnectionTests {
     /// all the time; a statement too long to keep runs and is not kept.
     @Test
     func theStatementCacheKeepsWhatIsUsedAndNotWhatIsHuge() async throws {
-        try await withTestDatabase(.sqlite) { database in
-            let path = try #require(database as? SQLiteStoreDatabase).path
-            let connection = try PreparedConnection(path: path)
-            defer { connection.close() }
+        try await withReaderConnection { connection in
             let hot = "SELECT count(*) AS c FROM customers WHERE id > ?1"
             let before = connection.preparations
             try connection.run(hot, [.integer(0)]) { _ in }
@@ -266,6 +260,15 @@ struct SQLiteConnectionTests {
             #expect(total == 49_999 * 50_000 / 2)
             #expect(connection.timesRecompiled(huge) == nil)
             #expect(connection.timesRecompiled(hot) == 0)
+        }
+    }
+
+    /// A reader connection of its own on a fresh, migrated SQLite database.
+    private func withReaderConnection(_ body: @Sendable (PreparedConnection) throws -> Void) async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let connection = try PreparedConnection(path: try #require(database as? SQLiteStoreDatabase).path)
+            defer { connection.close() }
+            try body(connection)
         }
     }
 }
