@@ -36,6 +36,11 @@ public final class CustomerBaseRefresh: Sendable {
         }
         guard claimed else { throw DomainError.conflict("an analytics refresh is already running; try again when it has finished") }
         defer { running.withLock { $0 = false } }
+        // Reading and storing a million customers' results is seconds of work too.
+        return try await CPUWork.run { try await refresh(asOf: asOf, by: actor) }
+    }
+
+    private func refresh(asOf: CalendarDate, by actor: Actor?) async throws -> (AnalyticsRun, Timing) {
 
         let started = Date()
         let clock = ContinuousClock.now
@@ -49,8 +54,8 @@ public final class CustomerBaseRefresh: Sendable {
             throw DomainError.invalid("/query/asOf", "must not be before the latest purchase (\(CalendarDate(daysSinceEpoch: min(latest, today))))")
         }
         let read = ContinuousClock.now
-        // The computation is CPU-bound and spreads itself over the cores; run it off the
-        // cooperative pool's shared threads so request handling keeps a thread.
+        // The computation is CPU-bound and spreads itself over the cores; run it on a thread
+        // of its own so request handling keeps its threads.
         let analysis = await withCheckedContinuation { (done: CheckedContinuation<CustomerBaseAnalysis, Never>) in
             Thread.detachNewThread {
                 done.resume(returning: CustomerBaseAnalysis(inputs, asOfDay: asOf.daysSinceEpoch, settings: settings))

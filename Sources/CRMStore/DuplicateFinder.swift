@@ -18,6 +18,11 @@ public struct DuplicateFinder: Sendable {
     /// Candidate pairs with a score of at least `minScore`, most likely first.
     public func scan(minScore: Double = 0.5, by actor: Actor) async throws -> [DuplicateCandidate] {
         try AccessPolicy.require(actor, .readCustomers)
+        // Comparing the names of a million customers takes seconds: on CPU-work threads.
+        return try await CPUWork.run { try await candidates(minScore: minScore) }
+    }
+
+    private func candidates(minScore: Double) async throws -> [DuplicateCandidate] {
         var evidence: [Pair: (reasons: Set<DuplicateCandidate.Reason>, similarity: Double?)] = [:]
         func add(_ a: Int64, _ b: Int64, _ reason: DuplicateCandidate.Reason, _ similarity: Double? = nil) {
             let pair = Pair(a, b)

@@ -31,8 +31,9 @@ enum ImportRun {
                                  progress: progress, process: process)
         }
         // Many transactions in a row: the database's housekeeping waits until the end. A dry
-        // run writes nothing, so it leaves the writer's settings alone.
-        return dryRun ? try await batches() : try await database.bulk { try await batches() }
+        // run writes nothing, so it leaves the writer's settings alone. Parsing a large file is
+        // seconds of computation: on CPU-work threads, not the caller's.
+        return try await CPUWork.run { dryRun ? try await batches() : try await database.bulk { try await batches() } }
     }
 
     private static func runBatches<State: ImportState, Batch: Sendable, Prepared: Sendable>(
@@ -45,7 +46,7 @@ enum ImportRun {
         let estimated = source.estimatedRows
         /// Reads and prepares the next batch in the background; nil at the end of the file.
         @Sendable func ahead() -> Task<Prepared?, any Error> {
-            Task {
+            Task(executorPreference: CPUWork.executor) {
                 try Task.checkCancellation()
                 let batch = try next()
                 return batch.isEmpty ? nil : prepare(batch)

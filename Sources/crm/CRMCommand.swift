@@ -1,8 +1,19 @@
 import ArgumentParser
+import CRMServer
 
 /// `crm`: the CRM server and its administration, one executable. Each subcommand is a thin
 /// shell over CRMServer and CRMStore.
 @main
+enum Main {
+    /// Runs on the main thread before any other task, which is when the server's executor
+    /// may be swapped (see `ServerExecutor`). Only `serve` swaps it: the other commands
+    /// are batch work with no event loops to spare a hop to.
+    static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" { ServerExecutor.runTasksOnEventLoops() }
+        await CRMCommand.main()
+    }
+}
+
 struct CRMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm",

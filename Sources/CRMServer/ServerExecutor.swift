@@ -1,0 +1,23 @@
+import NIOCore
+import NIOPosix
+
+/// Where the server's tasks run.
+///
+/// By default Swift runs tasks on its own thread pool and NIO does I/O on its event loops,
+/// so every request crosses between them several times: the request read on an event loop,
+/// handled on the pool, its response written on the event loop again. With NIO's event
+/// loops as Swift's global executor a request is read, handled and answered on one thread.
+/// Measured on the 1,000,000-customer database (2 cores, wrk on the same machine): GET a
+/// customer 6,300–7,300 → 9,100–10,800 requests/s.
+///
+/// The cost: a task that computes for long holds an event loop, and the connections on that
+/// loop wait. So the store moves its long computations to `CPUWork`'s threads (imports'
+/// parsing, the duplicate scan), the analytics refresh computes on a thread of its own, and
+/// nothing here blocks on an `EventLoopFuture` (`wait()` on an event loop traps).
+public enum ServerExecutor {
+    /// Swaps the executor; call once, first thing in the process. Returns whether it took.
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
