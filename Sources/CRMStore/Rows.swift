@@ -363,21 +363,26 @@ struct MultiRowInsert: SQLExpression {
     var replacing = false
 
     func serialize(to serializer: inout SQLSerializer) {
-        // PostgreSQL numbers its placeholders; SQLite takes them in order.
-        let numbered = serializer.dialect.name == "postgresql"
         var sql = (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
-        sql.reserveCapacity(sql.utf8.count + rows.count * columns.count * 6)
         var n = serializer.binds.count
         serializer.binds.reserveCapacity(n + rows.count * columns.count)
-        for (r, row) in rows.enumerated() {
-            sql += r == 0 ? "(" : ",("
-            for (i, value) in row.enumerated() {
-                n += 1
-                if i > 0 { sql += "," }
-                sql += numbered ? "$\(n)" : "?"
-                serializer.binds.append(value)
+        if serializer.dialect.name == "postgresql" {
+            // PostgreSQL numbers its placeholders.
+            sql.reserveCapacity(sql.utf8.count + rows.count * columns.count * 8)
+            for (r, row) in rows.enumerated() {
+                sql += r == 0 ? "(" : ",("
+                for (i, value) in row.enumerated() {
+                    n += 1
+                    sql += i == 0 ? "$\(n)" : ",$\(n)"
+                    serializer.binds.append(value)
+                }
+                sql += ")"
             }
-            sql += ")"
+        } else {
+            // SQLite takes them in order: the same "(?,?,…)" for every row, built once.
+            let row = "(" + String(repeating: "?,", count: max(0, columns.count - 1)) + "?)"
+            sql += row + String(repeating: "," + row, count: max(0, rows.count - 1))
+            for row in rows { serializer.binds.append(contentsOf: row) }
         }
         serializer.write(sql)
     }

@@ -140,8 +140,24 @@ struct SQLiteStatements: SQLDatabase {
     private func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
-        let encoder = SQLiteDataEncoder()
-        return (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+        return (serializer.sql, try serializer.binds.map(Self.data))
+    }
+
+    private static let encoder = SQLiteDataEncoder()
+
+    /// A bound value as SQLite stores it. Text, integers and NULL (nearly every value an
+    /// import binds) by their concrete types; SQLiteDataEncoder's protocol cast cost more
+    /// than the insert's own work in SQLite for a 10,000,000-line order import.
+    static func data(_ value: any Encodable) throws -> SQLiteData {
+        switch value {
+        case let text as String: return .text(text)
+        case let n as Int64: return .integer(Int(n))
+        case let n as Int: return .integer(n)
+        // Any optional that is nil (a nil of one optional type casts to every other).
+        case let text as String?: return text.map(SQLiteData.text) ?? .null
+        case let n as Int64?: return n.map { .integer(Int($0)) } ?? .null
+        default: return try encoder.encode(value)
+        }
     }
 }
 

@@ -12,6 +12,18 @@ import Testing
 /// read paths see what the other sees (and what PostgreSQL's answers).
 @Suite("SQLite connections and lookups")
 struct SQLiteConnectionTests {
+    @Test func boundValuesAreWhatSQLiteKitsEncoderMakesOfThem() throws {
+        let values: [any Encodable & Sendable] = [
+            "张伟", "", Int64(42), Int64.min, Int(-7), Optional<String>.none, Optional("Ada"), Optional<Int64>.none, Optional(Int64(9)),
+            Optional<Double>.none, Optional<Bool>.none, true, false, 2.5, Optional(1.25), Date(timeIntervalSince1970: 1_700_000_000),
+            [UInt8]([1, 2, 3]), ["a", "b"],
+        ]
+        let encoder = SQLiteDataEncoder()
+        for value in values {
+            #expect(try SQLiteStatements.data(value) == encoder.encode(value), "\(value)")
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func aLookupSeesEachCommittedChangeAsReadDoes(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
