@@ -24,15 +24,16 @@ public enum Normalise {
     /// Chinese characters alone; then runs of whitespace (including the ideographic
     /// space U+3000) become one space.
     public static func name(_ raw: String) -> String {
-        // Printable ASCII with single inner spaces is already normal (SKUs, ids, most
-        // Latin names): NFKC would return it unchanged, at a cost an import pays per cell.
+        // Printable ASCII and Chinese characters with single inner spaces are already normal
+        // (SKUs, ids, most names): NFKC would return them unchanged, at a cost (Foundation,
+        // through NSString) an import pays per cell.
         var plain = true
         var previousSpace = true
-        for b in raw.utf8 {
-            if b == 0x20 {
+        for scalar in raw.unicodeScalars {
+            if scalar.value == 0x20 {
                 if previousSpace { plain = false; break }
                 previousSpace = true
-            } else if b > 0x20 && b < 0x7F {
+            } else if isPlain(scalar) {
                 previousSpace = false
             } else {
                 plain = false; break
@@ -41,6 +42,14 @@ public enum Normalise {
         if plain && !previousSpace { return raw }
         let folded = raw.precomposedStringWithCompatibilityMapping
         return folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    /// A character NFKC leaves as it is and that is a whole character on its own, whatever
+    /// stands beside it: printable ASCII other than space, the CJK ideographs of the basic
+    /// block and extension A, and the middle dot of transliterated names (约翰·史密斯).
+    static func isPlain(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return (v > 0x20 && v < 0x7F) || (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || v == 0xB7
     }
 
     /// Lower-cased, folded e-mail; nil if it is not plausibly an address (one @, a dot in
@@ -102,6 +111,20 @@ public enum SearchGrams {
     public static func grams(ofKeys keys: [String]) -> Set<String> {
         var result = Set<String>()
         for key in keys {
+            // Where each scalar is a whole character (nearly every key), pairs of scalars:
+            // splitting into Characters finds grapheme boundaries, a third of this work.
+            if key.unicodeScalars.allSatisfy(Normalise.isPlain) {
+                let scalars = Array(key.unicodeScalars)
+                for (i, c) in scalars.enumerated() {
+                    if isIdeograph(c) { result.insert(String(c)) }
+                    if i + 1 < scalars.count {
+                        var pair = String(c)
+                        pair.unicodeScalars.append(scalars[i + 1])
+                        result.insert(pair)
+                    }
+                }
+                continue
+            }
             let chars = Array(key)
             for (i, c) in chars.enumerated() {
                 if isIdeograph(c) { result.insert(String(c)) }
@@ -127,7 +150,12 @@ public enum SearchGrams {
 
     /// CJK ideographs (the basic block, extension A, and the supplementary planes' ideographs).
     public static func isIdeograph(_ c: Character) -> Bool {
-        guard let v = c.unicodeScalars.first?.value else { return false }
+        guard let scalar = c.unicodeScalars.first else { return false }
+        return isIdeograph(scalar)
+    }
+
+    static func isIdeograph(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
         return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x3134F).contains(v) || (0xF900...0xFAFF).contains(v)
     }
 }

@@ -75,6 +75,35 @@ struct CoreTests {
         #expect(Set(SearchGrams.queryGrams("张三丰")).isSubset(of: grams))
     }
 
+    /// Names and grams take shortcuts for plain text (ASCII, Chinese characters); every
+    /// string of up to three pieces, plain or not, must come out as the long way gives it.
+    @Test func shortcutsForPlainTextGiveWhatTheLongWayGives() {
+        let pieces = ["a", "Z", "1", "-", "@", " ", "  ", "张", "伟", "·", "\u{3400}", "é", "e\u{301}", "Ａ", "\u{3000}", "ﬁ", "\u{FA11}", "한", "ｶ", "👩‍💼"]
+        var texts = pieces
+        for a in pieces { for b in pieces { texts.append(a + b); for c in pieces { texts.append(a + b + c) } } }
+        func nameTheLongWay(_ raw: String) -> String {
+            raw.precomposedStringWithCompatibilityMapping.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        }
+        func gramsTheLongWay(_ key: String) -> Set<String> {
+            let chars = Array(key)
+            var grams = Set<String>()
+            for (i, c) in chars.enumerated() {
+                if SearchGrams.isIdeograph(c) { grams.insert(String(c)) }
+                if i + 1 < chars.count { grams.insert(String([c, chars[i + 1]])) }
+            }
+            return grams
+        }
+        var wrongNames: [String] = [], wrongGrams: [String] = []
+        for text in texts {
+            if Normalise.name(text) != nameTheLongWay(text) { wrongNames.append(text) }
+            let key = Normalise.searchKey(text)
+            if SearchGrams.grams(ofKeys: [key]) != gramsTheLongWay(key) { wrongGrams.append(text) }
+        }
+        #expect(texts.count == 8_420)
+        #expect(wrongNames.isEmpty, "\(wrongNames.prefix(5))")
+        #expect(wrongGrams.isEmpty, "\(wrongGrams.prefix(5))")
+    }
+
     @Test func orderTotalsCountDiscountsAndPromotions() {
         let lines = [
             OrderLine(productID: .init(1), quantity: 2, unitPrice: 1_000, discount: 200, unitCost: 600),
