@@ -86,7 +86,9 @@ extension APIImplementation {
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
         let settings = try Self.staffingSettings(target: q.target, within: q.within, shrinkage: q.shrinkage, maxOccupancy: q.maxOccupancy, at: "/query/")
-        return .ok(.init(body: .json(Self.staffingJSON(ErlangC.staff(callsPerHour: q.callsPerHour, handleSeconds: q.handleSeconds, settings: settings)))))
+        // Up to the erlang cap this is a second of arithmetic: on CPU-work threads, not an event loop.
+        let staffing = try await CPUWork.run { ErlangC.staff(callsPerHour: q.callsPerHour, handleSeconds: q.handleSeconds, settings: settings) }
+        return .ok(.init(body: .json(Self.staffingJSON(staffing))))
     }
 
     func planStaffing(_ input: Operations.PlanStaffing.Input) async throws -> Operations.PlanStaffing.Output {
@@ -111,7 +113,8 @@ extension APIImplementation {
             forecast.append(.init(start: interval.start, calls: interval.calls, intervalSeconds: minutes * 60, handleSeconds: interval.handleSeconds))
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
-        let day = ErlangC.staffDay(forecast, settings: settings)
+        let plan = forecast
+        let day = try await CPUWork.run { ErlangC.staffDay(plan, settings: settings) }
         return .ok(.init(body: .json(.init(
             intervals: day.map { .init(start: $0.interval.start, calls: $0.interval.calls, staffing: Self.staffingJSON($0.staffing)) },
             peakScheduledAgents: day.map(\.staffing.scheduledAgents).max() ?? 0))))

@@ -65,6 +65,8 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
     }
 
     let authenticator = Authenticator(store: dependencies.store, persist: dependencies.persist, configuration: configuration)
+    // Hashed now rather than by the first sign-in with an unknown name, on an event loop.
+    _ = Authenticator.decoyHash
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
     let imports = ImportJobs(store: dependencies.store, logger: logger)
     let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,

@@ -55,7 +55,8 @@ public final class ImportJobs: Sendable {
                               checkHeader: ([String]) async throws -> Void, run: @escaping Run<Counts>) async throws -> Job {
         let source: CSVRowSource
         do {
-            source = try CSVRowSource(path: path, encoding: encoding)
+            // Opening counts the file's lines (and converts GB18030): a pass over up to 2 GB.
+            source = try await CPUWork.run { try CSVRowSource(path: path, encoding: encoding) }
         } catch let error as ImportFileError {
             try? FileManager.default.removeItem(atPath: path)
             throw ProblemDetails.malformed(error.description, pointer: "/body")

@@ -269,18 +269,18 @@ public struct AnalyticsRepository: Sendable {
         let chunk = 20_000
         let customers = analysis.customers
         // The statements of the next chunk are built on another core while the database
-        // writes this one.
+        // writes this one (on CPU-work threads: an unstructured task does not inherit them).
         @Sendable func statements(from start: Int) -> [SQLQueryString] {
             Self.statements(customers[start..<min(start + chunk, customers.count)], runID: runID, currency: currencyLiteral)
         }
         do {
-            var next: Task<[SQLQueryString], Never>? = customers.isEmpty ? nil : Task.detached { statements(from: 0) }
+            var next: Task<[SQLQueryString], Never>? = customers.isEmpty ? nil : Task(executorPreference: CPUWork.executor) { statements(from: 0) }
             var start = 0
             while let building = next {
                 let batch = await building.value
                 start += chunk
                 let following = start
-                next = following < customers.count ? Task.detached { statements(from: following) } : nil
+                next = following < customers.count ? Task(executorPreference: CPUWork.executor) { statements(from: following) } : nil
                 try await database.write { db in
                     for statement in batch { try await db.raw(statement).run() }
                 }

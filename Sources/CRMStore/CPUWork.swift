@@ -14,12 +14,12 @@ public enum CPUWork {
     /// Whether the calling code runs on a CPU-work thread.
     public static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) != nil }
 
-    static let executor = Executor()
+    public static let executor = Executor()
     private static let key = DispatchSpecificKey<Bool>()
 
     /// Jobs on a concurrent Dispatch queue: Dispatch's own pool, which neither Swift's
     /// default executor nor NIO's event loops share.
-    final class Executor: TaskExecutor {
+    public final class Executor: TaskExecutor {
         let queue: DispatchQueue
 
         init() {
@@ -27,7 +27,7 @@ public enum CPUWork {
             queue.setSpecific(key: CPUWork.key, value: true)
         }
 
-        func enqueue(_ job: consuming ExecutorJob) {
+        public func enqueue(_ job: consuming ExecutorJob) {
             let job = UnownedJob(job)
             queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }

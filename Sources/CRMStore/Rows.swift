@@ -363,6 +363,9 @@ struct MultiRowInsert: SQLExpression {
     var replacing = false
 
     func serialize(to serializer: inout SQLSerializer) {
+        // SQLite's placeholders are laid out by the column count: a row of another length
+        // would shift values into the next row's columns instead of failing.
+        precondition(!rows.isEmpty && rows.allSatisfy { $0.count == columns.count }, "every row of \(table) needs \(columns.count) values")
         var sql = (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
         var n = serializer.binds.count
         serializer.binds.reserveCapacity(n + rows.count * columns.count)

@@ -9,7 +9,9 @@ enum Main {
     /// may be swapped (see `ServerExecutor`). Only `serve` swaps it: the other commands
     /// are batch work with no event loops to spare a hop to.
     static func main() async {
-        if CommandLine.arguments.dropFirst().first == "serve" { ServerExecutor.runTasksOnEventLoops() }
+        if CommandLine.arguments.dropFirst().first == "serve" && !ServerExecutor.runTasksOnEventLoops() {
+            print("note: Swift's own executor is in use (NIO's event loops could not take over)")
+        }
         await CRMCommand.main()
     }
 }

@@ -71,7 +71,7 @@ extension WebApp {
 
     /// The mapping page for an upload: recognised fields, or the ones the user chose.
     func mappingPage(_ token: String, _ upload: PendingUploads.Upload, explicit: [String: String]?, problem: String? = nil) async throws -> ImportMappingPage {
-        let source = try CSVRowSource(path: upload.path, encoding: .auto)
+        let source = try await CPUWork.run { try CSVRowSource(path: upload.path, encoding: .auto) }
         let first = (try? source.next(1).first?.values) ?? []
         let customFields = upload.kind == .customers ? try await store.customFields.list() : []
         func page<Field: ImportField>(_: Field.Type) -> ImportMappingPage {
@@ -98,7 +98,7 @@ extension WebApp {
         guard let token = form["upload"], let upload = uploads.upload(token, for: actor.userID) else {
             return html(ImportPage(problem: visit.page.strings[.uploadExpired]).render(visit.page), status: .gone, visit)
         }
-        let headers = try CSVRowSource(path: upload.path, encoding: .auto).header
+        let headers = try await CPUWork.run { try CSVRowSource(path: upload.path, encoding: .auto).header }
         var mapping: [String: String] = [:]
         for (i, header) in headers.enumerated() { mapping[header] = form["map.\(i)"] ?? "" }
         // The job takes (and in the end deletes) a copy, so a refused mapping keeps the upload.
