@@ -36,12 +36,12 @@ public final class CustomerBaseRefresh: Sendable {
         }
         guard claimed else { throw DomainError.conflict("an analytics refresh is already running; try again when it has finished") }
         defer { running.withLock { $0 = false } }
-        // Reading and storing a million customers' results is seconds of work too.
+        // Reading, computing and storing a million customers' results is seconds of work:
+        // on CPU-work threads, not an event loop.
         return try await CPUWork.run { try await refresh(asOf: asOf, by: actor) }
     }
 
     private func refresh(asOf: CalendarDate, by actor: Actor?) async throws -> (AnalyticsRun, Timing) {
-
         let started = Date()
         let clock = ContinuousClock.now
         let settings = try await store.analytics.settings()
@@ -54,13 +54,8 @@ public final class CustomerBaseRefresh: Sendable {
             throw DomainError.invalid("/query/asOf", "must not be before the latest purchase (\(CalendarDate(daysSinceEpoch: min(latest, today))))")
         }
         let read = ContinuousClock.now
-        // The computation is CPU-bound and spreads itself over the cores; run it on a thread
-        // of its own so request handling keeps its threads.
-        let analysis = await withCheckedContinuation { (done: CheckedContinuation<CustomerBaseAnalysis, Never>) in
-            Thread.detachNewThread {
-                done.resume(returning: CustomerBaseAnalysis(inputs, asOfDay: asOf.daysSinceEpoch, settings: settings))
-            }
-        }
+        // CPU-bound, spreading itself over the cores; already on CPU-work threads (`run`).
+        let analysis = CustomerBaseAnalysis(inputs, asOfDay: asOf.daysSinceEpoch, settings: settings)
         let computed = ContinuousClock.now
         let run = try await store.analytics.store(analysis, asOf: asOf, settings: settings, startedAt: started, by: actor)
         let written = ContinuousClock.now
