@@ -201,3 +201,58 @@ struct CoreTests {
                                               "must be an amount from 0 with at most 2 decimals"])
     }
 }
+
+@Suite("Instants")
+struct InstantTests {
+    let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// Instants to check, from 1601 to 9999: whole milliseconds (as stored), and then the
+    /// same with a fraction of a millisecond (`Date()`). Seeded, so a failure can be repeated.
+    func instants() -> (whole: [Date], fractional: [Date]) {
+        var state: UInt64 = 20261127
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        var whole = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.001), Date(timeIntervalSince1970: 951_782_400),
+                     Date(timeIntervalSince1970: 4_107_542_399.999)]
+        var fractional = [Date(timeIntervalSince1970: 1_798_675_200.0005), Date(timeIntervalSince1970: -0.0004)]
+        for _ in 0..<20_000 {
+            let milliseconds = Int64(next() % 265_046_774_400_000) - 11_644_473_600_000
+            whole.append(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            fractional.append(Date(timeIntervalSince1970: Double(milliseconds) / 1000 + Double(next() % 1000) / 1_000_000))
+        }
+        return (whole, fractional)
+    }
+
+    @Test
+    func readsEveryWrittenInstantAsTheFormatStyleDoes() throws {
+        let (whole, fractional) = instants()
+        for date in whole + fractional {
+            let text = style.format(date)
+            // The same instant; at most a bit apart (one in about 100,000).
+            let read = try #require(Instant.parseUTCWithMilliseconds(text), "\(text)")
+            #expect(abs(read.timeIntervalSince(try style.parse(text))) <= read.timeIntervalSinceReferenceDate.ulp, "\(text)")
+        }
+        // Other spellings still go to the format style.
+        #expect(Instant.parse("2026-11-27T17:58:24.123+08:00") == Instant.parse("2026-11-27T09:58:24.123Z"))
+        #expect(Instant.parse("2026-11-27T09:58:24Z") == Instant.parse("2026-11-27T09:58:24.000Z"))
+        for text in ["2026-02-29T00:00:00.000Z", "2026-11-27T24:00:00.000Z", "2026-11-27T09:58:24.12xZ", "yesterday", ""] {
+            #expect(Instant.parseUTCWithMilliseconds(text) == nil, "\(text)")
+        }
+    }
+
+    @Test
+    func writesTheNearestMillisecondAndReadsItBack() throws {
+        let (whole, fractional) = instants()
+        for date in whole where abs(date.timeIntervalSince1970) < 8_000_000_000 {
+            // Years 1717–2223, where a Date holds a millisecond to within a microsecond.
+            // The format style truncates, and a whole millisecond is often a hair below it in
+            // binary; a tenth of a millisecond more puts it inside the millisecond it means.
+            #expect(Instant.format(date) == style.format(date.addingTimeInterval(0.000_1)), "\(date.timeIntervalSince1970)")
+        }
+        for date in whole + fractional {
+            let text = Instant.format(date)
+            let read = try #require(Instant.parse(text), "\(text)")
+            #expect(abs(read.timeIntervalSince(date)) <= 0.0005 + 4 * date.timeIntervalSinceReferenceDate.ulp, "\(text) \(date.timeIntervalSince1970)")
+            #expect(Instant.format(read) == text, "\(text)")
+        }
+    }
+}
