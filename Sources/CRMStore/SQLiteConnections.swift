@@ -177,6 +177,10 @@ final class PreparedConnection: @unchecked Sendable {
     private struct CachedStatement {
         var statement: OpaquePointer
         var lastUse: Int
+        /// The result's column names, made at its first row (forty-odd strings and a
+        /// dictionary for a customer: a tenth of a lookup by key), with the statement's
+        /// count of recompilations then: a recompiled `SELECT c.*` may have other columns.
+        var columns: (PreparedRow.Columns, recompiled: Int32)?
     }
     /// Statements kept per connection, and the length of their SQL, a measure of the memory
     /// they hold. A statement longer than `keptSQLLimit` is not kept at all: a bulk insert of
@@ -231,7 +235,7 @@ final class PreparedConnection: @unchecked Sendable {
     }
 
     func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (any SQLRow) -> ()) throws {
-        let (statement, cached) = try prepared(sql)
+        let (statement, cached, known) = try prepared(sql)
         defer {
             if cached {
                 sqlite_nio_sqlite3_reset(statement)
@@ -248,13 +252,24 @@ final class PreparedConnection: @unchecked Sendable {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { try check(status, sql); return }
-            let names = columns ?? PreparedRow.Columns(statement)
+            let names = columns ?? self.columns(of: statement, sql: sql, cached: cached, known: known)
             columns = names
             var values: [SQLiteData] = []
             values.reserveCapacity(names.names.count)
             for i in 0..<Int32(names.names.count) { values.append(Self.value(statement, i)) }
             onRow(PreparedRow(columns: names, values: values))
         }
+    }
+
+    /// The column names of `statement`'s result, kept with it when it is kept, and made
+    /// again after SQLite recompiled it.
+    private func columns(of statement: OpaquePointer, sql: String, cached: Bool, known: (PreparedRow.Columns, recompiled: Int32)?) -> PreparedRow.Columns {
+        guard cached else { return PreparedRow.Columns(statement) }
+        let recompiled = sqlite_nio_sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_REPREPARE, 0)
+        if let (columns, then) = known, then == recompiled { return columns }
+        let columns = PreparedRow.Columns(statement)
+        statements[sql]?.columns = (columns, recompiled)
+        return columns
     }
 
     /// How often SQLite compiled `sql` again since this connection prepared it (nil if it has
@@ -265,11 +280,11 @@ final class PreparedConnection: @unchecked Sendable {
 
     /// The statement for `sql`, from the cache or newly prepared, and whether it is cached
     /// (one too long to keep is finalised by the caller after its one use).
-    private func prepared(_ sql: String) throws -> (OpaquePointer, cached: Bool) {
+    private func prepared(_ sql: String) throws -> (OpaquePointer, cached: Bool, columns: (PreparedRow.Columns, recompiled: Int32)?) {
         uses &+= 1
         if let entry = statements[sql] {
             statements[sql]?.lastUse = uses
-            return (entry.statement, true)
+            return (entry.statement, true, entry.columns)
         }
         guard let handle else { throw SQLiteStatementError(sql: sql, message: "the connection has been closed") }
         let length = sql.utf8.count
@@ -284,7 +299,7 @@ final class PreparedConnection: @unchecked Sendable {
             statements[sql] = CachedStatement(statement: statement, lastUse: uses)
             sqlBytes += length
         }
-        return (statement, keep)
+        return (statement, keep, nil)
     }
 
     /// Finalises the least recently used half of the statements when one more would pass a
