@@ -72,8 +72,7 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
     let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,
                                            imports: imports, configuration: configuration, logger: logger)
     // The group already carries the /api/v1 prefix.
-    try implementation.registerHandlers(on: api, serverURL: URL(string: "/")!, configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-                                        middlewares: [ProblemMiddleware(logger: logger)])
+    try implementation.register(on: api)
     WebApp(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics, imports: imports,
            configuration: configuration, logger: logger).register(on: router)
     return router

@@ -184,13 +184,17 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                 try await next(request, context)
             }
         }
-        // The OpenAPI runtime writes header values percent-encoded (as URI "simple" style),
-        // which turns `"3"` into `%223%22`; these headers must go out as HTTP defines them.
+        Self.decodeURIStyle(&response.headers)
+        return response
+    }
+
+    /// The OpenAPI runtime writes header values percent-encoded (as URI "simple" style),
+    /// which turns `"3"` into `%223%22`; these headers must go out as HTTP defines them.
+    static func decodeURIStyle(_ headers: inout HTTPFields) {
         for name in [HTTPField.Name.eTag, .setCookie, .location] {
-            if let value = response.headers[name], value.contains("%"), let decoded = value.removingPercentEncoding {
-                response.headers[name] = decoded
+            if let value = headers[name], value.contains("%"), let decoded = value.removingPercentEncoding {
+                headers[name] = decoded
             }
         }
-        return response
     }
 }
