@@ -46,7 +46,10 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     return app
 }
 
-public func buildRouter(configuration: ServerConfiguration, dependencies: ApplicationDependencies, logger: Logger) throws -> Router<BasicRequestContext> {
+/// `expressOperations: false` leaves every operation to the generated handlers (for tests
+/// that compare the two).
+public func buildRouter(configuration: ServerConfiguration, dependencies: ApplicationDependencies, logger: Logger,
+                        expressOperations: Bool = true) throws -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
@@ -72,7 +75,7 @@ public func buildRouter(configuration: ServerConfiguration, dependencies: Applic
     let implementation = APIImplementation(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics,
                                            imports: imports, configuration: configuration, logger: logger)
     // The group already carries the /api/v1 prefix.
-    try implementation.register(on: api)
+    try implementation.register(on: api, express: expressOperations)
     WebApp(store: dependencies.store, authenticator: authenticator, analytics: dependencies.analytics, imports: imports,
            configuration: configuration, logger: logger).register(on: router)
     return router

@@ -3,41 +3,65 @@ import CRMCore
 import CRMStore
 import Foundation
 import HTTPTypes
+import Hummingbird
+import OpenAPIHummingbird
 import OpenAPIRuntime
 
 /// A handler of one operation as the generated server code registers it.
 typealias OperationHandler = @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
 
-/// Registers the generated operations on `transport`, except that an operation with an
-/// express answer first tries that: hand-written code for the common case of a hot
-/// operation, which returns nil for anything else (an error, an unusual Accept header).
+/// Registers the generated operations on the router's API group, except that an operation
+/// with an express answer first tries that: hand-written code for the common case of a
+/// hot operation, which returns nil for anything else (an error, an unusual Accept header).
 /// Then the generated handler answers as if the express one were not there, so the
 /// contract's validation, negotiation and problem+json stay the only ones.
-final class ExpressOperations: ServerTransport {
-    typealias Express = @Sendable (HTTPRequest, ServerRequestMetadata) async -> (HTTPResponse, HTTPBody)?
+///
+/// An express answer is a Hummingbird response holding its body, which Hummingbird writes
+/// with its head in one go; through the OpenAPI transport every body is a stream, written
+/// in three steps (head, body, end), each a trip through the channel's writer.
+final class ExpressOperations<Context: RequestContext>: ServerTransport {
+    typealias Express = @Sendable (Request, Context) async -> Response?
 
-    let transport: any ServerTransport
+    let router: RouterGroup<Context>
     /// By method and path as the generated code spells them ("GET /customers/{customerID}").
     let express: [String: Express]
     /// The express routes the generated code registered: a route spelled otherwise would
     /// silently never be used.
     private(set) var registered: Set<String> = []
 
-    init(transport: any ServerTransport, express: [String: Express]) {
-        self.transport = transport
+    init(router: RouterGroup<Context>, express: [String: Express]) {
+        self.router = router
         self.express = express
     }
 
     func register(_ handler: @escaping OperationHandler, method: HTTPRequest.Method, path: String) throws {
         let route = "\(method.rawValue) \(path)"
         guard let express = express[route] else {
-            return try transport.register(handler, method: method, path: path)
+            return router.register(handler, method: method, path: path)
         }
         registered.insert(route)
-        try transport.register({ request, body, metadata in
-            if let answer = await express(request, metadata) { return answer }
-            return try await handler(request, body, metadata)
-        }, method: method, path: path)
+        router.on(RouterPath(path), method: method) { request, context -> Response in
+            if let answer = await express(request, context) { return answer }
+            return try await Self.generated(handler, request, context)
+        }
+    }
+
+    /// `handler`'s answer to `request`, converted both ways as the OpenAPI transport for
+    /// Hummingbird converts them.
+    private static func generated(_ handler: OperationHandler, _ request: Request, _ context: Context) async throws -> Response {
+        let length = request.headers[.contentLength].flatMap { Int64($0) }.map { HTTPBody.Length.known($0) } ?? .unknown
+        let body = HTTPBody(request.body.map { [UInt8](buffer: $0) }, length: length, iterationBehavior: .single)
+        let parameters = [String: Substring](context.parameters.map { (String($0.0), $0.1) }) { first, _ in first }
+        let (head, responseBody) = try await handler(request.head, body, ServerRequestMetadata(pathParameters: parameters))
+        guard let responseBody else { return Response(status: head.status, headers: head.headerFields, body: ResponseBody()) }
+        let buffers = responseBody.map { ByteBuffer(bytes: $0) }
+        if case .known(let length) = responseBody.length {
+            return Response(status: head.status, headers: head.headerFields, body: ResponseBody(contentLength: Int(length)) { writer in
+                for try await buffer in buffers { try await writer.write(buffer) }
+                try await writer.finish(nil)
+            })
+        }
+        return Response(status: head.status, headers: head.headerFields, body: ResponseBody(asyncSequence: buffers))
     }
 }
 
@@ -52,12 +76,13 @@ extension APIImplementation {
     /// writes them, keys sorted (stable output to compare and diff).
     static let runtimeConfiguration = Configuration(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 
-    /// Registers every operation of the contract on `transport` (the router's /api/v1
-    /// group), the hot ones with their express answers unless `express` is false (tests
-    /// compare the two).
-    func register(on transport: any ServerTransport, express: Bool = true) throws {
+    /// Registers every operation of the contract on `api` (the router's /api/v1 group), the
+    /// hot ones with their express answers unless `express` is false (tests compare the two).
+    func register<Context: RequestContext>(on api: RouterGroup<Context>, express: Bool = true) throws {
         let customerByID = CustomerByIDExpress(store: store)
-        let operations = ExpressOperations(transport: transport, express: express ? [CustomerByIDExpress.route: { await customerByID.answer($0, $1) }] : [:])
+        let operations = ExpressOperations(router: api, express: express ? [CustomerByIDExpress.route: { request, context in
+            await customerByID.answer(request, context)
+        }] : [:])
         try registerHandlers(on: operations, serverURL: URL(string: "/")!, configuration: Self.runtimeConfiguration,
                              middlewares: [ProblemMiddleware(logger: logger)])
         let missing = Set(operations.express.keys).subtracting(operations.registered)
@@ -73,18 +98,24 @@ struct CustomerByIDExpress: Sendable {
     let store: Store
     let dates = InternetDateTranscoder()
 
-    func answer(_ request: HTTPRequest, _ metadata: ServerRequestMetadata) async -> (HTTPResponse, HTTPBody)? {
-        guard RequestActor.current != nil, Self.acceptsJSON(request.headerFields[.accept]),
-              let text = metadata.pathParameters["customerID"], text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let id = Int64(text),
+    func answer(_ request: Request, _ context: some RequestContext) async -> Response? {
+        guard let (etag, json) = await body(id: context.parameters.get("customerID"), accept: request.headers[.accept]) else { return nil }
+        var headers = HTTPFields()
+        headers[.eTag] = etag
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(json.count)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// The ETag and JSON of the customer `id` names, for a signed-in caller who takes JSON;
+    /// nil in every other case.
+    func body(id text: String?, accept: String?) async -> (etag: String, json: [UInt8])? {
+        guard RequestActor.current != nil, Self.acceptsJSON(accept),
+              let text, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let id = Int64(text),
               let (customer, analysis) = try? await store.customerWithAnalysis(Customer.ID(id)),
-              let body = try? Components.Schemas.Customer(customer, analysis: analysis).json(dates: dates)
+              let json = try? Components.Schemas.Customer(customer, analysis: analysis).json(dates: dates)
         else { return nil }
-        var response = HTTPResponse(status: .ok)
-        response.headerFields[.eTag] = APIImplementation.etag(customer.version)
-        response.headerFields[.contentType] = "application/json; charset=utf-8"
-        response.headerFields[.contentLength] = String(body.count)
-        return (response, HTTPBody(body))
+        return (APIImplementation.etag(customer.version), json)
     }
 
     /// No Accept header, or one that names JSON or any type among its media ranges.

@@ -8,7 +8,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import OpenAPIRuntime
-import Synchronization
+import HummingbirdTesting
 import Testing
 
 /// The express answer to GET a customer must be, byte for byte and header for header, what
@@ -84,33 +84,11 @@ struct ExpressOperationsTests {
         #expect(try customer.json(dates: InternetDateTranscoder()) == Array(try Self.contractEncoder().encode(customer)))
     }
 
-    /// Collects the handlers the generated code registers, by method and path.
-    final class Recorder: ServerTransport, Sendable {
-        let handlers = Mutex<[String: OperationHandler]>([:])
-        func register(_ handler: @escaping OperationHandler, method: HTTPRequest.Method, path: String) throws {
-            handlers.withLock { $0["\(method.rawValue) \(path)"] = handler }
-        }
-        func handler(_ route: String) throws -> OperationHandler { try #require(handlers.withLock { $0[route] }) }
-    }
-
     struct Answer: Equatable, CustomStringConvertible {
         var status: Int
         var headers: HTTPFields
-        var body: [UInt8]
-        var description: String { "\(status) \(headers) \(String(decoding: body, as: UTF8.self))" }
-    }
-
-    static func answer(_ handler: OperationHandler, id: String, accept: String?, as actor: Actor?) async throws -> Answer {
-        var request = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/customers/\(id)")
-        if let accept { request.headerFields[.accept] = accept }
-        let (response, body) = try await RequestActor.$current.withValue(actor) {
-            try await handler(request, nil, ServerRequestMetadata(pathParameters: ["customerID": Substring(id)]))
-        }
-        let bytes = if let body { try await [UInt8](collecting: body, upTo: .max) } else { [UInt8]() }
-        // As the answer leaves the server.
-        var headers = response.headerFields
-        AuthenticationMiddleware<BasicRequestContext>.decodeURIStyle(&headers)
-        return Answer(status: response.status.code, headers: headers, body: bytes)
+        var body: String
+        var description: String { "\(status) \(headers) \(body)" }
     }
 
     @Test(arguments: TestBackend.available)
@@ -118,7 +96,7 @@ struct ExpressOperationsTests {
         try await withTestDatabase(backend) { database in
             let store = Store(database: database)
             let logger = Logger(label: "test")
-            // A company with every kind of profile, analysed, and a few more customers since.
+            // A company with every kind of profile, analysed, and a few changes since.
             _ = try await DemoCompany(customers: 200, orderLines: 2_000, seed: 7).load(into: store, passwordHash: "x", logger: logger)
             _ = try await CustomerBaseRefresh(store: store, logger: logger).run(by: nil)
             let admin = try #require(try await store.users.list().first { $0.role == .admin })
@@ -129,41 +107,56 @@ struct ExpressOperationsTests {
             let edited = try await store.customers.update(first.id, with: input, ifVersion: first.version, by: actor)
             #expect(edited.profile.familyNotes?.contains("\t") == true)
             _ = try await store.customers.archive(Customer.ID(2), ifVersion: nil, by: actor)
+            let secret = Authenticator.newTokenSecret()
+            _ = try await store.users.createToken(for: admin.id, name: "test", scope: .readWrite, hash: Authenticator.tokenHash(secret), by: nil)
 
             let configuration = ServerConfiguration(bcryptCost: 4, logLevel: .warning)
-            let authenticator = Authenticator(store: store, persist: MemoryPersistDriver(), configuration: configuration)
-            let implementation = APIImplementation(store: store, authenticator: authenticator, analytics: CustomerBaseRefresh(store: store, logger: logger),
-                                                   imports: ImportJobs(store: store, logger: logger), configuration: configuration, logger: logger)
-            let generated = Recorder(), express = Recorder()
-            try implementation.register(on: generated, express: false)
-            try implementation.register(on: express)
-            let route = CustomerByIDExpress.route
-            let (plain, fast) = (try generated.handler(route), try express.handler(route))
-
+            let express = Application(router: try buildRouter(configuration: configuration, dependencies: .init(store: store), logger: logger), logger: logger)
+            let generated = Application(router: try buildRouter(configuration: configuration, dependencies: .init(store: store), logger: logger,
+                                                                expressOperations: false), logger: logger)
             let ids = try await store.customers.list(.init(includeArchived: true, limit: 500)).items.map(\.id.rawValue)
             #expect(ids.count >= 200)
-            var answeredWithActor = 0, answeredWithout = 0
-            for id in ids {
-                let expected = try await Self.answer(plain, id: "\(id)", accept: nil, as: actor)
-                #expect(expected.status == 200)
-                let got = try await Self.answer(fast, id: "\(id)", accept: nil, as: actor)
-                #expect(got == expected, "customer \(id)\n\(got)\n\(expected)")
-                #expect(try await Self.answer(fast, id: "\(id)", accept: "application/json", as: actor) == expected, "customer \(id)")
-                // That the express code answered, not the generated handler behind it.
-                let request = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/customers/\(id)")
-                let metadata = ServerRequestMetadata(pathParameters: ["customerID": Substring("\(id)")])
-                let express = CustomerByIDExpress(store: store)
-                if await express.answer(request, metadata) != nil { answeredWithout += 1 }
-                if await RequestActor.$current.withValue(actor, operation: { await express.answer(request, metadata) }) != nil { answeredWithActor += 1 }
+            try await express.test(.router) { fast in
+                try await generated.test(.router) { plain in
+                    func get(_ client: any TestClientProtocol, _ path: String, accept: String?, token: String? = secret) async throws -> Answer {
+                        var headers = HTTPFields()
+                        if let token { headers[.authorization] = "Bearer \(token)" }
+                        if let accept { headers[.accept] = accept }
+                        return try await client.execute(uri: "/api/v1/customers/" + path, method: .get, headers: headers) { r in
+                            var headers = r.headers
+                            headers[.date] = nil
+                            return Answer(status: Int(r.status.code), headers: headers, body: String(buffer: r.body))
+                        }
+                    }
+                    for id in ids {
+                        let expected = try await get(plain, "\(id)", accept: nil)
+                        #expect(expected.status == 200)
+                        let got = try await get(fast, "\(id)", accept: nil)
+                        #expect(got == expected, "customer \(id)\n\(got)\n\(expected)")
+                        #expect(try await get(fast, "\(id)", accept: "application/json") == expected, "customer \(id)")
+                    }
+                    // Everything else is the generated handler's answer.
+                    for (id, accept, token) in [("999999", nil, secret), ("abc", nil, secret), ("-1", nil, secret), ("1", "text/html", secret),
+                                                ("1", "application/json;q=0", secret), ("1", nil, nil), ("1", "*/*", secret)] as [(String, String?, String?)] {
+                        let expected = try await get(plain, id, accept: accept, token: token)
+                        #expect(try await get(fast, id, accept: accept, token: token) == expected, "\(id) \(accept ?? "-")")
+                    }
+                }
             }
-            #expect(answeredWithActor == ids.count)
-            #expect(answeredWithout == 0)
 
-            // Everything else is the generated handler's answer.
-            for (id, accept, who) in [("999999", nil, actor), ("abc", nil, actor), ("-1", nil, actor), ("1", "text/html", actor),
-                                      ("1", "application/json;q=0", actor), ("1", nil, nil), ("1", "*/*", actor)] as [(String, String?, Actor?)] {
-                let expected = try await Self.answer(plain, id: id, accept: accept, as: who)
-                #expect(try await Self.answer(fast, id: id, accept: accept, as: who) == expected, "\(id) \(accept ?? "-")")
+            // That the express code answered the found customers, and only for a caller.
+            let customerByID = CustomerByIDExpress(store: store)
+            var withCaller = 0, withoutCaller = 0
+            for id in ids {
+                if await customerByID.body(id: "\(id)", accept: nil) != nil { withoutCaller += 1 }
+                if await RequestActor.$current.withValue(actor, operation: { await customerByID.body(id: "\(id)", accept: nil) }) != nil { withCaller += 1 }
+            }
+            #expect(withCaller == ids.count)
+            #expect(withoutCaller == 0)
+            await RequestActor.$current.withValue(actor) {
+                #expect(await customerByID.body(id: "999999", accept: nil) == nil)
+                #expect(await customerByID.body(id: "1", accept: "text/html") == nil)
+                #expect(await customerByID.body(id: "1", accept: "text/html, application/json") != nil)
             }
         }
     }
