@@ -39,8 +39,10 @@ struct JSONText {
         needsComma = false
     }
 
-    /// A key that is data (a custom field's), escaped like any string.
-    mutating func key(_ key: String) {
+    /// A key that is data (a custom field's), escaped like any string. (Named apart from
+    /// `key(_:)`: with one name, a literal would pick this overload, String being the
+    /// default literal type.)
+    mutating func dataKey(_ key: String) {
         string(key)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
@@ -126,7 +128,7 @@ extension Components.Schemas.Customer {
             o.key("customFields")
             try o.object { f in
                 for (key, value) in customFields.additionalProperties.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                    f.key(key)
+                    f.dataKey(key)
                     switch value {
                     case .CustomFieldText(let text): f.string(text)
                     case .CustomFieldNumber(let number): try f.number(number)

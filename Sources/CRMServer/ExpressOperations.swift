@@ -53,7 +53,7 @@ final class ExpressOperations<Context: RequestContext>: ServerTransport {
         let body = HTTPBody(request.body.map { [UInt8](buffer: $0) }, length: length, iterationBehavior: .single)
         let parameters = [String: Substring](context.parameters.map { (String($0.0), $0.1) }) { first, _ in first }
         let (head, responseBody) = try await handler(request.head, body, ServerRequestMetadata(pathParameters: parameters))
-        guard let responseBody else { return Response(status: head.status, headers: head.headerFields, body: ResponseBody()) }
+        guard let responseBody else { return Response(status: head.status, headers: head.headerFields, body: ResponseBody(byteBuffer: ByteBuffer())) }
         let buffers = responseBody.map { ByteBuffer(bytes: $0) }
         if case .known(let length) = responseBody.length {
             return Response(status: head.status, headers: head.headerFields, body: ResponseBody(contentLength: Int(length)) { writer in
@@ -118,15 +118,22 @@ struct CustomerByIDExpress: Sendable {
         return (APIImplementation.etag(customer.version), json)
     }
 
-    /// No Accept header, or one that names JSON or any type among its media ranges.
-    /// Anything subtler (quality zero, say) is left to the generated code.
+    /// No Accept header, or one whose every media range is plainly `type/subtype` (a
+    /// wildcard subtype allowed, no quality value) and one of which takes JSON. Anything else
+    /// (a malformed range the generated code refuses with 400, quality values) is left to
+    /// the generated code.
     static func acceptsJSON(_ accept: String?) -> Bool {
         guard let accept else { return true }
-        return accept.split(separator: ",").contains { range in
-            let parts = range.split(separator: ";")
-            guard let type = parts.first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
-            let weighted = parts.dropFirst().contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("q=") }
-            return !weighted && (type == "application/json" || type == "application/*" || type == "*/*")
+        var json = false
+        for range in accept.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = range.split(separator: ";", omittingEmptySubsequences: false)
+            let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+            let halves = type.split(separator: "/", omittingEmptySubsequences: false)
+            guard halves.count == 2, !halves[0].isEmpty, !halves[1].isEmpty, halves[0] != "*" || halves[1] == "*",
+                  !parts.dropFirst().contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("q=") })
+            else { return false }
+            json = json || type == "application/json" || type == "application/*" || type == "*/*"
         }
+        return json
     }
 }

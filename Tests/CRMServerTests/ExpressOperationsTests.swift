@@ -137,7 +137,9 @@ struct ExpressOperationsTests {
                     }
                     // Everything else is the generated handler's answer.
                     for (id, accept, token) in [("999999", nil, secret), ("abc", nil, secret), ("-1", nil, secret), ("1", "text/html", secret),
-                                                ("1", "application/json;q=0", secret), ("1", nil, nil), ("1", "*/*", secret)] as [(String, String?, String?)] {
+                                                ("1", "application/json;q=0", secret), ("1", nil, nil), ("1", "*/*", secret),
+                                                ("1", "text, application/json", secret), ("1", "application/json, text/html;q=2", secret),
+                                                ("1", "application/json, ,text/html", secret), ("1", "*/json, application/json", secret)] as [(String, String?, String?)] {
                         let expected = try await get(plain, id, accept: accept, token: token)
                         #expect(try await get(fast, id, accept: accept, token: token) == expected, "\(id) \(accept ?? "-")")
                     }
@@ -157,6 +159,10 @@ struct ExpressOperationsTests {
                 #expect(await customerByID.body(id: "999999", accept: nil) == nil)
                 #expect(await customerByID.body(id: "1", accept: "text/html") == nil)
                 #expect(await customerByID.body(id: "1", accept: "text/html, application/json") != nil)
+                #expect(await customerByID.body(id: "1", accept: "application/json; charset=utf-8") != nil)
+                for malformed in ["text, application/json", "application/json, ,text/html", "*/json, application/json", "application/json;q=1"] {
+                    #expect(await customerByID.body(id: "1", accept: malformed) == nil, "\(malformed)")
+                }
             }
         }
     }
