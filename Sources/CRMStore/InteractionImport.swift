@@ -92,9 +92,15 @@ public struct InteractionImporter: Sendable {
         let ids = Array(Set(accepted.map(\.customer)))
         for start in stride(from: 0, to: ids.count, by: 500) {
             let sql = "SELECT customer_id, kind, occurred_at, subject FROM interactions " + whereIn("customer_id", ids[start..<min(start + 500, ids.count)])
-            for key in try await db.rows(sql, {
-                Self.key(try $0.int64("customer_id"), try $0.enumValue("kind"), try $0.string("occurred_at"), try $0.optionalString("subject"))
-            }) { stored.insert(key) }
+            // Also a millisecond later: instants stored before they were rounded to the
+            // nearest millisecond were truncated, often a millisecond low, and the same file
+            // imported again must still match them.
+            for keys in try await db.rows(sql, { row -> [String] in
+                let (customer, kind, subject): (Int64, Interaction.Kind, String?) = (try row.int64("customer_id"), try row.enumValue("kind"), try row.optionalString("subject"))
+                let at = try row.string("occurred_at")
+                let later = Instant.parse(at).map { Instant.format($0.addingTimeInterval(0.001)) }
+                return [Self.key(customer, kind, at, subject)] + (later.map { [Self.key(customer, kind, $0, subject)] } ?? [])
+            }) { stored.formUnion(keys) }
         }
         let new = accepted.filter { !stored.contains($0.key) }
         state.report.unchanged += accepted.count - new.count

@@ -272,4 +272,24 @@ struct OrderImportTests {
             #expect(try await Self.count(store, "interactions") == 2)
         }
     }
+
+    /// Instants used to be stored truncated, often a millisecond low; a file imported again
+    /// must still find those interactions.
+    @Test(arguments: TestBackend.available)
+    func reRunsFindInteractionsStoredAMillisecondLow(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            _ = try await Self.seed(store, users)
+            let file = """
+                客户编号,邮箱,类型,时间,方向,主题,内容,结果,跟进人
+                C-1,,call,2026-03-01T06:30:00.331Z,,询价,,,
+
+                """
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            #expect(try await store.interactionImport.run(try Self.source(file), by: users.admin, now: now).created == 1)
+            try await store.database.write { try await $0.raw("UPDATE interactions SET occurred_at = '2026-03-01T06:30:00.330Z'").run() }
+            let again = try await store.interactionImport.run(try Self.source(file), by: users.admin, now: now)
+            #expect(again.created == 0 && again.unchanged == 1)
+            #expect(try await Self.count(store, "interactions") == 1)
+        }
+    }
 }
