@@ -78,7 +78,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     private let bulkWrites = Mutex<Int>(0)
     private let catchUp = Mutex<Task<Void, Never>?>(nil)
     /// Commits since the last background checkpoint began, and that checkpoint while it runs.
-    private let checkpoints = Mutex<(commits: Int, running: Task<Void, Never>?)>((0, nil))
+    private let checkpoints = Mutex<(commits: Int, running: Task<Void, Never>?, closed: Bool)>((0, nil, false))
     /// The writer's automatic checkpoint threshold outside bulk writes: a safety net, as
     /// checkpoints run in the background every `commitsPerCheckpoint` commits.
     public static let automaticCheckpointPages = 10_000
@@ -153,7 +153,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         let bulk = bulkWrites.withLock { $0 > 0 }
         checkpoints.withLock { state in
             state.commits += 1
-            guard !bulk, state.commits >= Self.commitsPerCheckpoint, state.running == nil else { return }
+            guard !bulk, !state.closed, state.commits >= Self.commitsPerCheckpoint, state.running == nil else { return }
             state.commits = 0
             state.running = Task { [self] in
                 // On a thread of its own: on NIO's pool, which the writer runs on too, its
@@ -228,7 +228,11 @@ public final class SQLiteStoreDatabase: StoreDatabase {
 
     public func close() async {
         await catchUp.withLock { $0 }?.value
-        await checkpoints.withLock { $0.running }?.value
+        let checkpoint = checkpoints.withLock { state -> Task<Void, Never>? in
+            state.closed = true
+            return state.running
+        }
+        await checkpoint?.value
         readers.close()
         try? await writerGate.with { writer.close() }
     }
