@@ -117,10 +117,15 @@ public enum Instant {
     private static let fastRange: Range<Double> = -11_644_473_600_000 ..< 253_402_300_800_000
 
     public static func format(_ date: Date) -> String {
+        formatUTCWithMilliseconds(date) ?? date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounded to the nearest millisecond (milliseconds since
+    /// 1970 plus a half, rounded down: as Foundation hands instants to ICU); nil outside
+    /// 1601–9999, which callers leave to a formatter that knows those calendars.
+    public static func formatUTCWithMilliseconds(_ date: Date) -> String? {
         let milliseconds = ((date.timeIntervalSinceReferenceDate + since1970) * 1000 + 0.5).rounded(.down)
-        guard milliseconds.isFinite, fastRange.contains(milliseconds) else {
-            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-        }
+        guard milliseconds.isFinite, fastRange.contains(milliseconds) else { return nil }
         let total = Int64(milliseconds)
         let (days, inDay) = floorDivide(total, 86_400_000)
         let date = CalendarDate(daysSinceEpoch: Int(days))

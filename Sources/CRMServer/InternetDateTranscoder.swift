@@ -11,16 +11,12 @@ import OpenAPIRuntime
 /// `+08:00`) goes to the ICU transcoder, so what is accepted and refused is unchanged.
 struct InternetDateTranscoder: DateTranscoder {
     private let general = ISO8601DateTranscoder.iso8601WithFractionalSeconds
-    /// 1601-01-01 and 10000-01-01 in seconds since 2001. Outside them, ICU's calendar is
-    /// Julian (before 1582) or its spelling differs; such instants, never stored, go to ICU.
-    private static let fastRange: Range<Double> = -12_622_780_800 ..< 252_423_993_600
 
-    /// `Instant.format` rounds as Foundation hands instants to ICU (milliseconds since 1970,
-    /// plus half a millisecond, which ICU then rounds down), so each lands on the same
-    /// millisecond as with ICU.
+    /// `Instant` rounds as Foundation hands instants to ICU, so each lands on the same
+    /// millisecond as with ICU. Outside 1601–9999 ICU's calendar is Julian (before 1582) or
+    /// its spelling differs; such instants, never stored, go to ICU.
     func encode(_ date: Date) throws -> String {
-        guard Self.fastRange.contains(date.timeIntervalSinceReferenceDate) else { return try general.encode(date) }
-        return Instant.format(date)
+        try Instant.formatUTCWithMilliseconds(date) ?? general.encode(date)
     }
 
     func decode(_ text: String) throws -> Date {

@@ -156,19 +156,24 @@ public final class SQLiteStoreDatabase: StoreDatabase {
             guard !bulk, !state.closed, state.commits >= Self.commitsPerCheckpoint, state.running == nil else { return }
             state.commits = 0
             state.running = Task { [self] in
-                // On a thread of its own: on NIO's pool, which the writer runs on too, its
-                // fsync would hold up the writes it is meant to spare (p99 of creating an
-                // order 32 → 150 ms).
-                let failure: (any Error)? = await withCheckedContinuation { done in
-                    Self.checkpointQueue.async { [readers] in
-                        do {
-                            try readers.withConnection { try $0.run("PRAGMA wal_checkpoint(PASSIVE)", []) { _ in } }
-                            done.resume(returning: nil)
-                        } catch { done.resume(returning: error) }
-                    }
+                if let failure = await checkpoint() {
+                    logger.warning("background checkpoint failed; commits will checkpoint", metadata: ["error": "\(failure)"])
                 }
-                if let failure { logger.warning("background checkpoint failed; commits will checkpoint", metadata: ["error": "\(failure)"]) }
                 checkpoints.withLock { $0.running = nil }
+            }
+        }
+    }
+
+    /// A passive checkpoint on a reader connection, on a thread of its own: on NIO's pool,
+    /// which the writer runs on too, its fsync would hold up the writes it is meant to spare
+    /// (p99 of creating an order 32 → 150 ms). Returns the error, if any.
+    private func checkpoint() async -> (any Error)? {
+        await withCheckedContinuation { done in
+            Self.checkpointQueue.async { [readers] in
+                do {
+                    try readers.withConnection { try $0.run("PRAGMA wal_checkpoint(PASSIVE)", []) { _ in } }
+                    done.resume(returning: nil)
+                } catch { done.resume(returning: error) }
             }
         }
     }
@@ -204,8 +209,8 @@ public final class SQLiteStoreDatabase: StoreDatabase {
         // The threshold goes back down only after the catch-up checkpoint: lowered first, the
         // next commit (an order, say) would find the WAL long and copy it all in its own time.
         let task = Task { [self] in
-            do { try await read { try await $0.raw("PRAGMA wal_checkpoint(PASSIVE)").run() } } catch {
-                logger.warning("checkpoint after a bulk write failed; the next commits will checkpoint", metadata: ["error": "\(error)"])
+            if let failure = await checkpoint() {
+                logger.warning("checkpoint after a bulk write failed; the next commits will checkpoint", metadata: ["error": "\(failure)"])
             }
             guard bulkWrites.withLock({ $0 == 0 }) else { return }
             do { try await setAutomaticCheckpoint(pages: Self.automaticCheckpointPages) } catch {
