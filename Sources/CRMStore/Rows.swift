@@ -1,6 +1,7 @@
 import CRMCore
 import Foundation
 import SQLKit
+import SQLiteNIO
 import Synchronization
 
 /// Typed access to a result row, with errors that name the column.
@@ -358,34 +359,64 @@ func whereIn(_ column: String, _ ids: some Collection<Int64>) -> SQLQueryString 
 struct MultiRowInsert: SQLExpression {
     let table: String
     let columns: [String]
-    let rows: ArraySlice<[any Encodable & Sendable]>
+    let rows: Rows
+    /// The rows' values: any, or already as SQLite binds them (made where an import's rows
+    /// are prepared, on both cores, instead of in the writer's time).
+    enum Rows {
+        case values(ArraySlice<[any Encodable & Sendable]>)
+        case sqlite(ArraySlice<[SQLiteData]>)
+
+        var count: Int {
+            switch self {
+            case .values(let rows): rows.count
+            case .sqlite(let rows): rows.count
+            }
+        }
+
+        func allSatisfy(_ width: Int) -> Bool {
+            switch self {
+            case .values(let rows): rows.allSatisfy { $0.count == width }
+            case .sqlite(let rows): rows.allSatisfy { $0.count == width }
+            }
+        }
+
+        /// Every value, row after row.
+        func forEachValue(_ body: (any Encodable & Sendable) -> Void) {
+            switch self {
+            case .values(let rows): for row in rows { for v in row { body(v) } }
+            case .sqlite(let rows): for row in rows { for v in row { body(v) } }
+            }
+        }
+    }
     /// SQLite's `INSERT OR REPLACE`: a row whose key is taken replaces the one there.
     var replacing = false
+    /// Whether SQLite may run it a row at a time (`SQLiteStatements.RowByRow`). Not into an
+    /// FTS5 table, which writes out the postings it buffers at every statement's savepoint.
+    var rowByRow = true
 
     func serialize(to serializer: inout SQLSerializer) {
         // SQLite's placeholders are laid out by the column count: a row of another length
         // would shift values into the next row's columns instead of failing.
-        precondition(!rows.isEmpty && rows.allSatisfy { $0.count == columns.count }, "every row of \(table) needs \(columns.count) values")
+        precondition(rows.count > 0 && rows.allSatisfy(columns.count), "every row of \(table) needs \(columns.count) values")
         var sql = (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
         var n = serializer.binds.count
         serializer.binds.reserveCapacity(n + rows.count * columns.count)
         if serializer.dialect.name == "postgresql" {
             // PostgreSQL numbers its placeholders.
             sql.reserveCapacity(sql.utf8.count + rows.count * columns.count * 8)
-            for (r, row) in rows.enumerated() {
-                sql += r == 0 ? "(" : ",("
-                for (i, value) in row.enumerated() {
-                    n += 1
-                    sql += i == 0 ? "$\(n)" : ",$\(n)"
-                    serializer.binds.append(value)
-                }
-                sql += ")"
+            var i = 0, r = 0
+            rows.forEachValue { value in
+                n += 1
+                sql += i > 0 ? ",$\(n)" : r == 0 ? "($\(n)" : ",($\(n)"
+                i += 1
+                if i == columns.count { sql += ")"; i = 0; r += 1 }
+                serializer.binds.append(value)
             }
         } else {
             // SQLite takes them in order: the same "(?,?,…)" for every row, built once.
             let row = "(" + String(repeating: "?,", count: max(0, columns.count - 1)) + "?)"
             sql += row + String(repeating: "," + row, count: max(0, rows.count - 1))
-            for row in rows { serializer.binds.append(contentsOf: row) }
+            rows.forEachValue { serializer.binds.append($0) }
         }
         serializer.write(sql)
     }
@@ -394,17 +425,25 @@ struct MultiRowInsert: SQLExpression {
 extension Array where Element: Sendable {
     /// `map` over both cores for CPU-bound work on a large batch (parsing rows, building
     /// search grams); small arrays are mapped in place.
-    func concurrentMap<T>(minimumPerChunk: Int = 500, _ transform: (Element) -> T) -> [T] {
+    /// - Parameter yielding: on `YieldingThreads`, giving way to the rest of the process (an
+    ///   import's writer), the calling thread waiting.
+    func concurrentMap<T>(minimumPerChunk: Int = 500, yielding: Bool = false, _ transform: (Element) -> T) -> [T] {
         let chunks = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount * 2, count / minimumPerChunk))
-        if chunks == 1 { return map(transform) }
+        if chunks == 1 && !yielding { return map(transform) }
         return [T](unsafeUninitializedCapacity: count) { buffer, initialised in
             nonisolated(unsafe) let out = buffer // each chunk initialises only its own disjoint range
             withoutActuallyEscaping(transform) { transform in
                 nonisolated(unsafe) let transform = transform // called concurrently; every caller passes a pure function
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                nonisolated(unsafe) let elements = self // only read while the chunks run
+                let chunk = { @Sendable (chunk: Int) in
                     for k in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                        (out.baseAddress! + k).initialize(to: transform(self[k]))
+                        (out.baseAddress! + k).initialize(to: transform(elements[k]))
                     }
+                }
+                if yielding {
+                    YieldingThreads.shared.concurrentPerform(iterations: chunks, execute: chunk)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: chunks, execute: chunk)
                 }
             }
             initialised = count

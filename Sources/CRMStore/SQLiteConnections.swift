@@ -102,6 +102,11 @@ struct SQLiteStatements: SQLDatabase {
     var queryLogLevel: Logger.Level? { nil }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        if let insert = query as? MultiRowInsert, insert.rowByRow, case .writer(let connection, let threadPool) = placement {
+            let rows: RowByRow
+            do { rows = try RowByRow(insert) } catch { return eventLoop.makeFailedFuture(error) }
+            return threadPool.runIfActive(eventLoop: eventLoop) { try connection.run(rows) }
+        }
         let sql: String, binds: [SQLiteData]
         do { (sql, binds) = try statement(query) } catch { return eventLoop.makeFailedFuture(error) }
         switch placement {
@@ -116,6 +121,30 @@ struct SQLiteStatements: SQLDatabase {
             return threadPool.runIfActive(eventLoop: eventLoop) { try readers.withConnection { try $0.run(sql, binds, onRow) } }
         case .writer(let connection, let threadPool):
             return threadPool.runIfActive(eventLoop: eventLoop) { try connection.run(sql, binds, onRow) }
+        }
+    }
+
+    /// A multi-row insert as SQLite runs it fastest: one single-row statement, prepared once
+    /// and kept, stepped once per row. Parsing and compiling a statement of thousands of
+    /// rows (and writing its SQL) was a fifth of the writer's time in a large import.
+    struct RowByRow: Sendable {
+        let sql: String
+        let width: Int
+        /// The rows' values one after another.
+        let binds: [SQLiteData]
+
+        init(_ insert: MultiRowInsert) throws {
+            precondition(insert.rows.allSatisfy(insert.columns.count), "every row of \(insert.table) needs \(insert.columns.count) values")
+            sql = (insert.replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(insert.table) (\(insert.columns.joined(separator: ", "))) VALUES ("
+                + String(repeating: "?,", count: max(0, insert.columns.count - 1)) + "?)"
+            width = insert.columns.count
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(insert.rows.count * width)
+            switch insert.rows {
+            case .values(let rows): for row in rows { for value in row { binds.append(try SQLiteStatements.data(value)) } }
+            case .sqlite(let rows): for row in rows { binds.append(contentsOf: row) }
+            }
+            self.binds = binds
         }
     }
 
@@ -151,6 +180,7 @@ struct SQLiteStatements: SQLDatabase {
     static func data(_ value: any Encodable) throws -> SQLiteData {
         switch value {
         case let text as String: return .text(text)
+        case let data as SQLiteData: return data
         case let n as Int64: return .integer(Int(n))
         case let n as Int: return .integer(n)
         // Any optional that is nil (a nil of one optional type casts to every other).
@@ -259,6 +289,41 @@ final class PreparedConnection: @unchecked Sendable {
             for i in 0..<Int32(names.names.count) { values.append(Self.value(statement, i)) }
             onRow(PreparedRow(columns: names, values: values))
         }
+    }
+
+    /// The rows of a multi-row insert, all or none, as the one statement they stand for: in
+    /// a savepoint, released when every row is in, rolled back to if one is refused.
+    func run(_ rows: SQLiteStatements.RowByRow) throws {
+        try run("SAVEPOINT row_by_row", []) { _ in }
+        do {
+            let (statement, cached, _) = try prepared(rows.sql)
+            defer {
+                if cached {
+                    sqlite_nio_sqlite3_reset(statement)
+                    sqlite_nio_sqlite3_clear_bindings(statement)
+                } else {
+                    sqlite_nio_sqlite3_finalize(statement)
+                }
+            }
+            var start = 0
+            while start < rows.binds.count {
+                for column in 0..<rows.width {
+                    try check(bindValue(rows.binds[start + column], at: Int32(column + 1), in: statement), rows.sql)
+                }
+                let status = sqlite_nio_sqlite3_step(statement)
+                guard status == SQLITE_DONE else {
+                    try check(status, rows.sql)
+                    throw SQLiteStatementError(sql: rows.sql, message: "an insert returned a row")
+                }
+                sqlite_nio_sqlite3_reset(statement)
+                start += rows.width
+            }
+        } catch {
+            try? run("ROLLBACK TO row_by_row", []) { _ in }
+            try? run("RELEASE row_by_row", []) { _ in }
+            throw error
+        }
+        try run("RELEASE row_by_row", []) { _ in }
     }
 
     /// The column names of `statement`'s result, kept with it when it is kept, and made

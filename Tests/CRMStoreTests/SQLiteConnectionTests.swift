@@ -249,6 +249,34 @@ struct SQLiteConnectionTests {
         }
     }
 
+    /// The writer runs a multi-row insert a row at a time (one kept single-row statement),
+    /// yet as the one statement it stands for: a refused row takes the rows before it with
+    /// it, and the transaction goes on. Rows already converted for SQLite go in alike.
+    @Test
+    func aMultiRowInsertIsAllOrNothingThoughSteppedRowByRow() async throws {
+        try await withTestStore(.sqlite) { store, _ in
+            let database = store.database
+            try await database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
+            let columns = ["n", "t"]
+            try await database.write { db in
+                try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(1)), bound("a")]])
+                await #expect(throws: SQLiteStatementError.self) {
+                    try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(2)), bound("b")], [bound(Int64(3)), bound(nil as String?)],
+                                                                          [bound(Int64(1)), bound("c")]])
+                }
+                await #expect(throws: SQLiteStatementError.self) {
+                    try await ImportRun.insertRows(db, "notes", columns, converted: [[.integer(7), .text("g")], [.integer(1), .null]])
+                }
+                try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(4)), bound("d")], [bound(Int64(5)), bound(nil as String?)]])
+                try await ImportRun.insertRows(db, "notes", columns, converted: [[.integer(6), .text("f")]])
+            }
+            let notes = try await database.read { db in
+                try await db.rows("SELECT n, t FROM notes ORDER BY n") { "\(try $0.int64("n"))\(try $0.optionalString("t") ?? "-")" }
+            }
+            #expect(notes == ["1a", "4d", "5-", "6f"])
+        }
+    }
+
     /// Past the cache's limits the least recently used statements go, not the ones in use
     /// all the time; a statement too long to keep runs and is not kept.
     @Test
