@@ -1,6 +1,7 @@
 import CRMCore
 import Foundation
 import SQLKit
+import SQLiteNIO
 
 /// How an import treats its file.
 public struct CustomerImportOptions: Sendable {
@@ -33,6 +34,8 @@ public struct CustomerImportOptions: Sendable {
     /// Owner of new customers whose row names none; a salesperson's own import is theirs.
     public var ownerID: User.ID?
     public var followUp: FollowUp?
+    /// Rows committed together in valid-rows mode; they are read and prepared at most
+    /// `ImportRun.preparedRowsLimit` at a time.
     public var batchSize: Int
 
     public init(mode: Mode = .validRows, dryRun: Bool = false, matchOn: [MatchKey] = [.externalID], mapping: [String: String] = [:],
@@ -72,10 +75,11 @@ public struct CustomerImporter: Sendable {
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
         let initial = ImportState(report: CustomerImportReport(source, mode: options.mode, dryRun: options.dryRun,
                                                                ignoredColumns: mapping.ignoredHeaders))
-        let batchSize = options.batchSize
+        // A batch (the rows committed together) is read and prepared a part at a time.
+        let rows = ImportRun.batchRows(committing: options.batchSize)
         return try await ImportRun.run(
-            database, source, mode: options.mode, dryRun: options.dryRun, state: initial, next: { try source.next(batchSize) },
-            prepare: { Self.prepare($0, context) }, progress: progress,
+            database, source, mode: options.mode, dryRun: options.dryRun, state: initial, next: { try source.next(rows) },
+            prepare: { Self.prepare($0, context) }, progress: progress, rowsPerCommit: options.batchSize,
             process: { db, batch, state, write in try await Self.process(db, batch, context, &state, write: write, sink: sink) })
     }
 
@@ -109,12 +113,19 @@ public struct CustomerImporter: Sendable {
         var ownerID: User.ID?
         var draft: Result<Draft, any Error>
         var existing: Customer?
+        /// The keys it may not share with an earlier row, digested where rows are prepared.
+        var keys: [(CustomerImportField, String, FileKey)]
     }
 
     /// A new customer's row (all its columns but the id), search grams and audited fields.
     struct Draft: Sendable {
+        /// For PostgreSQL; for SQLite they are `converted`.
         var values: [any Encodable & Sendable]
-        var grams: [String]
+        var converted: [SQLiteData]?
+        var postings: SearchIndex.Postings
+        /// Where the customer came from (its row of the file), its creation's audited change:
+        /// the values are the record's own, and every later change is audited as a diff. (The
+        /// whole record in the audit doubled an import's writes: 530 bytes a row.)
         var changes: String
     }
 
@@ -130,7 +141,7 @@ public struct CustomerImporter: Sendable {
     /// that would otherwise wait.
     static func prepare(_ batch: [(row: Int, values: [String])], _ context: Context) -> [PreparedRow] {
         let options = context.options
-        return batch.concurrentMap { cells -> PreparedRow in
+        return batch.concurrentMap(yielding: true) { cells -> PreparedRow in
             let parsed = CustomerImportRow.parse(cells.values, row: cells.row, mapping: context.mapping, defaults: options.defaults,
                                                  customFields: context.definitions)
             switch parsed {
@@ -150,12 +161,15 @@ public struct CustomerImporter: Sendable {
                 }
                 var input = row.input
                 input.ownerID = ownerID
-                return .ready(Pending(row: row, ownerID: ownerID, draft: Result { try draft(input, organisation: row.organisation, context) }))
+                return .ready(Pending(row: row, ownerID: ownerID, draft: Result { try draft(input, organisation: row.organisation, row: row.row, context) },
+                                      keys: keys(of: row.input, options).map { ($0.0, $0.1, FileKey($0.1)) }))
             }
         }
     }
 
-    static func draft(_ c: CustomerInput, organisation: String?, _ context: Context) throws -> Draft {
+    /// - Parameter row: the file's row: the customer's, or for an organisation the row of a
+    ///   person naming it.
+    static func draft(_ c: CustomerInput, organisation: String?, row: Int, _ context: Context) throws -> Draft {
         let searchKeys = SearchIndex.values(name: c.name, email: c.email, phone: c.phone, organisations: organisation.map { [$0] } ?? [])
             .map(Normalise.searchKey)
         let stamp = context.stamp
@@ -169,11 +183,11 @@ public struct CustomerImporter: Sendable {
             bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
             bound(Int64(1)),
         ]
-        // The audited fields do not include the id, which the writer assigns.
-        let created = Customer(id: Customer.ID(0), kind: c.kind, name: c.name, roles: c.roles, email: c.email, phone: c.phone,
-                               profile: c.profile, tags: c.tags, source: c.source, ownerID: c.ownerID, customFields: c.customFields,
-                               externalID: c.externalID, archivedAt: nil, createdAt: context.now, updatedAt: context.now, version: 1)
-        return Draft(values: values, grams: Array(SearchGrams.grams(ofKeys: searchKeys)), changes: try JSONColumn.text(FieldChange.created(created)))
+        // As SQLite binds them, here on both cores rather than in the writer's time.
+        let converted = context.dialect == .sqlite ? try values.map(SQLiteStatements.data) : nil
+        return Draft(values: converted == nil ? values : [], converted: converted,
+                     postings: SearchIndex.Postings(Array(SearchGrams.grams(ofKeys: searchKeys)), dialect: context.dialect),
+                     changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(row))]))
     }
 
     static func process(_ db: any SQLDatabase, _ batch: [PreparedRow], _ context: Context, _ state: inout ImportState,
@@ -190,14 +204,14 @@ public struct CustomerImporter: Sendable {
                 problems += refused
             case .ready(let p):
                 var duplicate: ImportProblem?
-                for (field, key) in keys(of: p.row.input, options) {
-                    if let first = state.seenKeys[key] {
+                for (field, key, digest) in p.keys {
+                    if let first = state.seenKeys[digest] {
                         duplicate = problem(p.row, context, field, String(key.dropFirst(2)), "is the same as in row \(first): one customer per key")
                         break
                     }
                 }
                 if let duplicate { problems.append(duplicate); continue }
-                for (_, key) in keys(of: p.row.input, options) { state.seenKeys[key] = p.row.row }
+                for (_, _, digest) in p.keys { state.seenKeys[digest] = p.row.row }
                 pending.append(p)
             }
         }
@@ -300,6 +314,8 @@ public struct CustomerImporter: Sendable {
         }
         organisations.merge(storedIDs, uniquingKeysWith: { _, stored in stored })
         let newOrganisations = names.filter { organisations[$0] == nil }.sorted()
+        var namedFirstIn: [String: Int] = [:]
+        for p in accepted { if let name = p.row.organisation, namedFirstIn[name] == nil { namedFirstIn[name] = p.row.row } }
 
         var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?, draft: Result<Draft, any Error>)] =
             newOrganisations.map { name in
@@ -307,7 +323,7 @@ public struct CustomerImporter: Sendable {
                                           profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
                                           source: context.options.defaults.source,
                                           ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil))
-                return (input, nil, nil, Result { try draft(input, organisation: nil, context) })
+                return (input, nil, nil, Result { try draft(input, organisation: nil, row: namedFirstIn[name] ?? 0, context) })
             }
         var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
         var links: [(Customer.ID, CustomerImportRow)] = []
@@ -338,16 +354,21 @@ public struct CustomerImporter: Sendable {
         for (n, name) in newOrganisations.enumerated() { organisations[name] = ids[n] }
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
         var customerRows: [[any Encodable & Sendable]] = []
+        var convertedRows: [[SQLiteData]] = []
         var pairRows: (roles: [[any Encodable & Sendable]], tags: [[any Encodable & Sendable]]) = ([], [])
-        var gramRows: [(id: Int64, grams: [String])] = []
+        var gramRows: [(id: Int64, postings: SearchIndex.Postings)] = []
         var auditRows: [[any Encodable & Sendable]] = []
         var contactRows: [[any Encodable & Sendable]] = []
         var taskRows: [[any Encodable & Sendable]] = []
         for (n, insert) in inserts.enumerated() {
             let id = ids[n], c = insert.input
             let draft = try insert.draft.get()
-            customerRows.append([bound(id)] + draft.values)
-            gramRows.append((id, draft.grams))
+            if let converted = draft.converted {
+                convertedRows.append([.integer(Int(id))] + converted)
+            } else {
+                customerRows.append([bound(id)] + draft.values)
+            }
+            gramRows.append((id, draft.postings))
             auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp))
             for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
             for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
@@ -363,10 +384,11 @@ public struct CustomerImporter: Sendable {
                 }
             }
         }
-        try await ImportRun.insertRows(db, "customers", ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes",
-                                               "preferred_channel", "time_zone", "contact_windows", "do_not_contact", "personality_style",
-                                               "personality_evidence", "industry", "tags", "source", "owner_id", "custom_fields", "external_id",
-                                               "search_text", "created_at", "updated_at", "version"], customerRows)
+        let customerColumns = ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes", "preferred_channel",
+                               "time_zone", "contact_windows", "do_not_contact", "personality_style", "personality_evidence", "industry", "tags",
+                               "source", "owner_id", "custom_fields", "external_id", "search_text", "created_at", "updated_at", "version"]
+        try await ImportRun.insertRows(db, "customers", customerColumns, customerRows)
+        try await ImportRun.insertRows(db, "customers", customerColumns, converted: convertedRows)
         try await ImportRun.insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
         try await ImportRun.insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
         try await SearchIndex.post(db, gramRows)
@@ -509,5 +531,6 @@ public final class ImportProblemFile: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
 
 

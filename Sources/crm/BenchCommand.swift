@@ -74,6 +74,7 @@ struct ImportBench: AsyncParsableCommand {
     @Option(help: "The order-lines CSV.") var ordersFile = "/tmp/crm-bench-order-lines.csv"
     @Flag(help: "Skip the customers, export and duplicate scan (the database must hold the bench customers).") var ordersOnly = false
     @Option(help: "Order lines per transaction in the order import.") var orderBatch = OrderImportOptions().batchSize
+    @Option(help: "Customers per transaction in the customer import (read and prepared 5,000 at a time).") var customerBatch = 20_000
 
     func run() async throws {
         if !FileManager.default.fileExists(atPath: file) {
@@ -106,7 +107,7 @@ struct ImportBench: AsyncParsableCommand {
                 let p = try await store.productImport.run(try CSVRowSource(path: products), by: actor)
                 Self.figure("products s", p.seconds, "created \(p.created), unchanged \(p.unchanged)")
             }
-            let options = CustomerImportOptions(matchOn: [.externalID, .email, .phone], batchSize: 5_000)
+            let options = CustomerImportOptions(matchOn: [.externalID, .email, .phone], batchSize: customerBatch)
             for pass in ordersOnly ? [] : once ? [1] : [1, 2] {
                 let report = try await store.customerImport.run(try CSVRowSource(path: file), options: options, by: actor)
                 Self.figure("import \(pass == 1 ? "" : "again ")s", report.seconds,

@@ -1,5 +1,5 @@
 import CRMCore
-import CRMStore
+@testable import CRMStore
 import CRMTestSupport
 import Foundation
 import SQLKit
@@ -83,6 +83,11 @@ struct CustomerImportTests {
             #expect(links.map(\.organisationName) == ["华为技术"] && links.first?.contact.jobTitle == "采购经理")
             let audit = try await store.audit.list(AuditLog.Query(entity: "customer", entityID: "\(zhang.id)"), by: users.admin)
             #expect(audit.items.map(\.action) == [.create] && audit.items.first?.actorID == users.admin.userID)
+            // Audited as where it came from: its row of the file (the header is row 1).
+            #expect(audit.items.first?.changes == [FieldChange(field: "import.row", before: nil, after: "2")])
+            let organisation = try #require(try await store.customers.search("华为技术").first { $0.kind == .organisation })
+            let organisationAudit = try await store.audit.list(AuditLog.Query(entity: "customer", entityID: "\(organisation.id)"), by: users.admin)
+            #expect(organisationAudit.items.first?.changes == [FieldChange(field: "import.row", before: nil, after: "2")])
 
             let again = try await store.customerImport.run(try Self.source(Self.card, bom: true), options: CustomerImportOptions(), by: users.admin)
             #expect(again.created == 0 && again.unchanged == 3 && again.updated == 0 && again.organisationsCreated == 0)
@@ -157,6 +162,27 @@ struct CustomerImportTests {
             let rerun = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(batchSize: 4), by: users.admin)
             #expect(rerun.created == 2 && rerun.unchanged == 8 && rerun.failed == 1)
             #expect(try await Self.count(store, "customers") == 10)
+        }
+    }
+
+    /// A batch larger than what is prepared at a time is still committed whole.
+    @Test(arguments: TestBackend.available)
+    func aBatchPreparedInPartsIsCommittedWhole(backend: TestBackend) async throws {
+        #expect(ImportRun.batchRows(committing: 8_000) == 4_000 && ImportRun.batchRows(committing: 20_000) == 5_000)
+        #expect(ImportRun.batchRows(committing: 4) == 4 && ImportRun.batchRows(committing: 12_000) == 4_000)
+        try await withTestStore(backend) { store, users in
+            var file = "external_id,name,phone\n"
+            for i in 1...9_000 { file += i == 6_000 ? "R\(i),坏电话,12\n" : "R\(i),客户\(i),138\(String(format: "%08d", i))\n" }
+            struct Stop: Error {}
+            let options = CustomerImportOptions(batchSize: 8_000)
+            // Stopped at row 6,000: rows 1–4,000 were written, in a transaction not yet committed.
+            await #expect(throws: Stop.self) {
+                _ = try await store.customerImport.run(try Self.source(file), options: options, by: users.admin, problems: { _ in throw Stop() })
+            }
+            #expect(try await Self.count(store, "customers") == 0)
+            let report = try await store.customerImport.run(try Self.source(file), options: options, by: users.admin)
+            #expect(report.created == 8_999 && report.failed == 1)
+            #expect(try await Self.count(store, "customers") == 8_999)
         }
     }
 
