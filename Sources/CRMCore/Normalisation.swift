@@ -47,7 +47,7 @@ public enum Normalise {
     /// A character NFKC leaves as it is and that is a whole character on its own, whatever
     /// stands beside it: printable ASCII other than space, the CJK ideographs of the basic
     /// block and extension A, and the middle dot of transliterated names (约翰·史密斯).
-    static func isPlain(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isPlain(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         return (v > 0x20 && v < 0x7F) || (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || v == 0xB7
     }

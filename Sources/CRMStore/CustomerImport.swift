@@ -186,7 +186,7 @@ public struct CustomerImporter: Sendable {
         // As SQLite binds them, here on both cores rather than in the writer's time.
         let converted = context.dialect == .sqlite ? try values.map(SQLiteStatements.data) : nil
         return Draft(values: converted == nil ? values : [], converted: converted,
-                     postings: SearchIndex.Postings(Array(SearchGrams.grams(ofKeys: searchKeys)), dialect: context.dialect),
+                     postings: SearchIndex.Postings(keys: searchKeys, dialect: context.dialect),
                      changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(row))]))
     }
 

@@ -107,18 +107,23 @@ enum ImportRun {
         // (what is held in memory): each commit writes every page the transaction changed, and
         // an index page is changed by nearly every batch (a fifth of a million customers'
         // import was its 200 commits). A process killed mid-file leaves whole commits.
-        var finishedFile = false
-        while !finishedFile {
+        // Each transaction begins with a batch already prepared, so no write waits for the
+        // file to be read unless a commit spans several batches (and then the writer, the
+        // slower side, has rarely to wait); progress counts what is committed.
+        while let first = try await nextBatch() {
             let before = state
-            (state, finishedFile) = try await database.write { db in
+            let ended: Bool
+            (state, ended) = try await database.write { db in
                 var s = before
+                try await process(db, first, &s, true)
                 while s.report.rows - before.report.rows < max(1, rowsPerCommit) {
                     guard let prepared = try await nextBatch() else { return (s, true) }
                     try await process(db, prepared, &s, true)
-                    progress?(s.report.rows, estimated)
                 }
                 return (s, false)
             }
+            progress?(state.report.rows, estimated)
+            if ended { break }
         }
         return finished(state, committed: true)
     }

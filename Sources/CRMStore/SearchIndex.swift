@@ -60,10 +60,62 @@ enum SearchIndex {
         let grams: [String]
         let document: String?
 
-        init(_ grams: [String], dialect: Dialect) {
+        private init(grams: [String], document: String?) {
             self.grams = grams
-            document = dialect == .sqlite ? grams.map(SearchIndex.token).joined(separator: " ") : nil
+            self.document = document
         }
+
+        init(_ grams: [String], dialect: Dialect) {
+            self.init(grams: grams, document: dialect == .sqlite ? grams.map(SearchIndex.token).joined(separator: " ") : nil)
+        }
+
+        /// The postings of values already in search-key form.
+        init(keys: [String], dialect: Dialect) {
+            if dialect == .sqlite, let document = SearchIndex.document(ofKeys: keys) {
+                self.init(grams: [], document: document)
+            } else {
+                self.init(Array(SearchGrams.grams(ofKeys: keys)), dialect: dialect)
+            }
+        }
+    }
+
+    /// The FTS5 document of keys' grams, each gram's token once, written straight from the
+    /// keys' bytes; nil unless every character of every key is plain (`Normalise.isPlain`),
+    /// as nearly all are. Through `SearchGrams.grams(ofKeys:)`, a set of strings, then a
+    /// string per token, it was a tenth of an import's CPU time.
+    static func document(ofKeys keys: [String]) -> String? {
+        var seen = Set<UInt64>()
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        // A gram is at most two plain characters, six bytes: packed with its length, a number.
+        func post(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            var packed = UInt64(range.count) << 56
+            for i in range { packed = packed << 8 | UInt64(bytes[i]) }
+            guard seen.insert(packed).inserted else { return }
+            if !out.isEmpty { out.append(UInt8(ascii: " ")) }
+            for i in range {
+                out.append(hexDigits[Int(bytes[i] >> 4)])
+                out.append(hexDigits[Int(bytes[i] & 0x0F)])
+            }
+        }
+        for key in keys {
+            guard key.unicodeScalars.allSatisfy(Normalise.isPlain) else { return nil }
+            var key = key
+            key.withUTF8 { bytes in
+                // Plain characters are ASCII (one byte), U+00B7 (two) or ideographs (three).
+                var previous: Range<Int>?
+                var i = 0
+                while i < bytes.count {
+                    let length = bytes[i] < 0x80 ? 1 : bytes[i] < 0xE0 ? 2 : 3
+                    let character = i..<(i + length)
+                    if length == 3 { post(bytes, character) }
+                    if let previous { post(bytes, previous.lowerBound..<character.upperBound) }
+                    previous = character
+                    i += length
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func post(_ db: any SQLDatabase, _ entries: [(id: Int64, postings: Postings)]) async throws {

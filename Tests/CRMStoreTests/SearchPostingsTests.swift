@@ -82,6 +82,25 @@ struct SearchPostingsTests {
     }
 
     /// Every character a customer can be found by becomes one plain ASCII token.
+    /// The document written from the keys' bytes holds each gram's token once, the same
+    /// tokens as the grams' own; a key with a character that is not plain is left to them.
+    @Test func documentsWrittenFromBytesHoldTheGramsTokens() {
+        let alphabet = Array("ab1@.-·张伟王芳㐀x9Z")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let keys = (0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                String((0..<Int.random(in: 0...9, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            }
+            let document = try! #require(SearchIndex.document(ofKeys: keys))
+            let tokens = document.split(separator: " ").map(String.init)
+            #expect(Set(tokens) == Set(SearchGrams.grams(ofKeys: keys).map(SearchIndex.token)), "\(keys)")
+            #expect(Set(tokens).count == tokens.count, "\(keys)")
+        }
+        #expect(SearchIndex.document(ofKeys: ["张伟"]) == "e5bca0 e4bc9f e5bca0e4bc9f")
+        #expect(SearchIndex.document(ofKeys: ["ok", "李 娜"]) == nil)
+        #expect(SearchIndex.document(ofKeys: ["𠀀"]) == nil)
+    }
+
     @Test func gramTokensAreTheirUTF8BytesInHex() {
         #expect(SearchIndex.token("张伟") == "e5bca0e4bc9f")
         #expect(SearchIndex.token("@e") == "4065")
