@@ -155,20 +155,20 @@ enum ImportRun {
     /// Multi-row inserts under both backends' bind limits (SQLite 32766, PostgreSQL 65535).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [[any Encodable & Sendable]],
                            replacing: Bool = false, rowByRow: Bool = true) async throws {
-        guard !rows.isEmpty else { return }
-        let perStatement = max(1, 30_000 / columns.count)
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: .values(rows[start..<min(start + perStatement, rows.count)]),
-                                                     replacing: replacing, rowByRow: rowByRow)) { _ in }
-        }
+        try await insertSlices(db, table, columns, count: rows.count, replacing: replacing, rowByRow: rowByRow) { .values(rows[$0]) }
     }
 
     /// Rows already as SQLite binds them (`MultiRowInsert.Rows.sqlite`).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], converted rows: [[SQLiteData]]) async throws {
-        guard !rows.isEmpty else { return }
+        try await insertSlices(db, table, columns, count: rows.count) { .sqlite(rows[$0]) }
+    }
+
+    private static func insertSlices(_ db: any SQLDatabase, _ table: String, _ columns: [String], count: Int, replacing: Bool = false,
+                                     rowByRow: Bool = true, _ slice: (Range<Int>) -> MultiRowInsert.Rows) async throws {
         let perStatement = max(1, 30_000 / columns.count)
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: .sqlite(rows[start..<min(start + perStatement, rows.count)]))) { _ in }
+        for start in stride(from: 0, to: count, by: perStatement) {
+            try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: slice(start..<min(start + perStatement, count)),
+                                                     replacing: replacing, rowByRow: rowByRow)) { _ in }
         }
     }
 

@@ -394,11 +394,20 @@ struct MultiRowInsert: SQLExpression {
     /// FTS5 table, which writes out the postings it buffers at every statement's savepoint.
     var rowByRow = true
 
-    func serialize(to serializer: inout SQLSerializer) {
-        // SQLite's placeholders are laid out by the column count: a row of another length
-        // would shift values into the next row's columns instead of failing.
+    /// The statement up to its rows' values.
+    var head: String {
+        (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
+    }
+
+    /// Placeholders are laid out by the column count: a row of another length would shift
+    /// values into the next row's columns instead of failing.
+    func checkWidths() {
         precondition(rows.count > 0 && rows.allSatisfy(columns.count), "every row of \(table) needs \(columns.count) values")
-        var sql = (replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(table) (\(columns.joined(separator: ", "))) VALUES "
+    }
+
+    func serialize(to serializer: inout SQLSerializer) {
+        checkWidths()
+        var sql = head
         var n = serializer.binds.count
         serializer.binds.reserveCapacity(n + rows.count * columns.count)
         if serializer.dialect.name == "postgresql" {

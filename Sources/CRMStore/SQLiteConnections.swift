@@ -134,9 +134,8 @@ struct SQLiteStatements: SQLDatabase {
         let binds: [SQLiteData]
 
         init(_ insert: MultiRowInsert) throws {
-            precondition(insert.rows.allSatisfy(insert.columns.count), "every row of \(insert.table) needs \(insert.columns.count) values")
-            sql = (insert.replacing ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + "\(insert.table) (\(insert.columns.joined(separator: ", "))) VALUES ("
-                + String(repeating: "?,", count: max(0, insert.columns.count - 1)) + "?)"
+            insert.checkWidths()
+            sql = insert.head + "(" + String(repeating: "?,", count: max(0, insert.columns.count - 1)) + "?)"
             width = insert.columns.count
             var binds: [SQLiteData] = []
             binds.reserveCapacity(insert.rows.count * width)
@@ -266,14 +265,7 @@ final class PreparedConnection: @unchecked Sendable {
 
     func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (any SQLRow) -> ()) throws {
         let (statement, cached, known) = try prepared(sql)
-        defer {
-            if cached {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            } else {
-                sqlite_nio_sqlite3_finalize(statement)
-            }
-        }
+        defer { release(statement, cached: cached) }
         for (i, bind) in binds.enumerated() {
             try check(bindValue(bind, at: Int32(i + 1), in: statement), sql)
         }
@@ -297,14 +289,7 @@ final class PreparedConnection: @unchecked Sendable {
         try run("SAVEPOINT row_by_row", []) { _ in }
         do {
             let (statement, cached, _) = try prepared(rows.sql)
-            defer {
-                if cached {
-                    sqlite_nio_sqlite3_reset(statement)
-                    sqlite_nio_sqlite3_clear_bindings(statement)
-                } else {
-                    sqlite_nio_sqlite3_finalize(statement)
-                }
-            }
+            defer { release(statement, cached: cached) }
             var start = 0
             while start < rows.binds.count {
                 for column in 0..<rows.width {
@@ -324,6 +309,16 @@ final class PreparedConnection: @unchecked Sendable {
             throw error
         }
         try run("RELEASE row_by_row", []) { _ in }
+    }
+
+    /// After a statement's use: a kept one is reset for the next, any other finalised.
+    private func release(_ statement: OpaquePointer, cached: Bool) {
+        if cached {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        } else {
+            sqlite_nio_sqlite3_finalize(statement)
+        }
     }
 
     /// The column names of `statement`'s result, kept with it when it is kept, and made
