@@ -1,5 +1,4 @@
 import CRMCore
-import CSV
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -46,7 +45,7 @@ public final class CSVRowSource: Sendable {
     private let temporaryFile: String?
 
     struct ReaderState {
-        var reader: CSVReader
+        var reader: CSVByteReader
         var row: Int
         var encoding: TextEncoding
     }
@@ -70,15 +69,14 @@ public final class CSVRowSource: Sendable {
         }
         temporaryFile = copy
         estimatedRows = max(0, (try? Self.countLines(utf8Path)) ?? 0)
-        guard let stream = InputStream(fileAtPath: utf8Path) else { throw ImportFileError.unreadable("\(path) cannot be opened") }
-        let reader: CSVReader
+        let reader = try CSVByteReader(path: utf8Path)
+        let first: [String]?
         do {
-            reader = try CSVReader(stream: stream, hasHeaderRow: true)
-        } catch {
-            throw ImportFileError.noHeader
+            first = try reader.next()
+        } catch CSVByteReader.Failure.undecodable {
+            throw ImportFileError.undecodable(line: 1, encoding: encoding)
         }
-        if Self.undecodable(reader.error) { throw ImportFileError.undecodable(line: 1, encoding: encoding) }
-        guard let header = reader.headerRow, !(header.count == 1 && header[0].isEmpty) else { throw ImportFileError.noHeader }
+        guard let header = first, !(header.count == 1 && header[0].isEmpty) else { throw ImportFileError.noHeader }
         self.header = header.map { $0.trimmingCharacters(in: .whitespaces) }
         self.encoding = encoding
         state = Mutex(ReaderState(reader: reader, row: 1, encoding: encoding))
@@ -95,21 +93,20 @@ public final class CSVRowSource: Sendable {
         try state.withLock { state in
             var rows: [(row: Int, values: [String])] = []
             rows.reserveCapacity(count)
-            while rows.count < count, let values = state.reader.next() {
+            while rows.count < count {
+                let read: [String]?
+                do {
+                    read = try state.reader.next()
+                } catch CSVByteReader.Failure.undecodable {
+                    throw ImportFileError.undecodable(line: state.row + 1, encoding: state.encoding)
+                }
+                guard let values = read else { break }
                 state.row += 1
-                if Self.undecodable(state.reader.error) { throw ImportFileError.undecodable(line: state.row, encoding: state.encoding) }
                 if values.count == 1 && values[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
                 rows.append((state.row, values))
             }
-            if Self.undecodable(state.reader.error) { throw ImportFileError.undecodable(line: state.row + 1, encoding: state.encoding) }
             return rows
         }
-    }
-
-    /// The reader reports the end of the stream as a read error too; only bad bytes count.
-    static func undecodable(_ error: (any Error)?) -> Bool {
-        if case .unicodeDecoding? = error as? CSVError { return true }
-        return false
     }
 
     /// UTF-8 if the bytes begin with its byte-order mark or decode as UTF-8 (a sequence cut

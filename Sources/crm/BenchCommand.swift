@@ -12,7 +12,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures.",
-        subcommands: [AnalyticsBench.self, ImportBench.self])
+        subcommands: [AnalyticsBench.self, ImportBench.self, CSVReadBench.self])
 }
 
 struct AnalyticsBench: AsyncParsableCommand {
@@ -50,6 +50,31 @@ struct AnalyticsBench: AsyncParsableCommand {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
             for line in status.split(separator: "\n") where line.hasPrefix("VmHWM") { print("peak resident memory        ", line.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
         }
+    }
+}
+
+struct CSVReadBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csv",
+        abstract: "Reads a CSV file through the import's reader, 5,000 rows at a time, and prints rows and megabytes a second.")
+
+    @Argument(help: "The CSV file (default: the import benchmark's order lines).") var file = "/tmp/crm-bench-order-lines.csv"
+
+    func run() throws {
+        let clock = ContinuousClock.now
+        let source = try CSVRowSource(path: file)
+        var rows = 0
+        var cells = 0
+        while true {
+            let batch = try source.next(5_000)
+            if batch.isEmpty { break }
+            rows += batch.count
+            for row in batch { cells += row.values.count }
+        }
+        let seconds = ImportBench.seconds(ContinuousClock.now - clock)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        ImportBench.figure("read s", seconds, String(format: "%d rows, %d cells, %.0f rows/s, %.1f MB/s", rows, cells,
+                                                     Double(rows) / seconds, Double(bytes) / 1e6 / seconds))
     }
 }
 
