@@ -193,9 +193,8 @@ enum ImportRun {
         let unique = Array(Set(values))
         let prefix = "\(select) WHERE " + (condition.map { "\($0) AND " } ?? "") + "\(column) IN ("
         for start in stride(from: 0, to: unique.count, by: 500) {
-            var sql = SQLQueryString(prefix)
-            for (i, v) in unique[start..<min(start + 500, unique.count)].enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: v)" }
-            out += try await db.rows(sql + ")", decode)
+            let sql: SQLQueryString = "\(unsafeRaw: prefix)\(binds: unique[start..<min(start + 500, unique.count)].map { $0 }))"
+            out += try await db.rows(sql, decode)
         }
         return out
     }

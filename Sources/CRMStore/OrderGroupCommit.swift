@@ -102,9 +102,8 @@ final class OrderGroupCommit: Sendable {
         let external = batch.indices.filter { results[$0] == nil && batch[$0].order.externalID != nil }
         if !external.isEmpty {
             try await OrderRepository.lockExternalIDs(db, external.map { batch[$0].order.externalID! }, dialect: dialect)
-            var sql = SQLQueryString("SELECT external_id FROM orders WHERE external_id IN (")
-            for (n, i) in external.enumerated() { sql = sql + (n == 0 ? "" : ", ") + "\(bind: batch[i].order.externalID!)" }
-            var taken = Set(try await db.rows(sql + ")") { try $0.string("external_id") })
+            let sql: SQLQueryString = "SELECT external_id FROM orders WHERE external_id IN (\(binds: external.map { batch[$0].order.externalID! }))"
+            var taken = Set(try await db.rows(sql) { try $0.string("external_id") })
             for i in external {
                 let ext = batch[i].order.externalID!
                 if taken.contains(ext) {

@@ -202,9 +202,7 @@ public struct OrderRepository: Sendable {
 
     static func checkProducts(_ db: any SQLDatabase, _ lines: [OrderLine]) async throws {
         let ids = Array(Set(lines.map(\.productID.rawValue))).sorted()
-        var sql = SQLQueryString("SELECT id FROM products WHERE id IN (")
-        for (i, p) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: p)" }
-        sql = sql + ")"
+        let sql: SQLQueryString = "SELECT id FROM products WHERE id IN (\(binds: ids.map { $0 }))"
         let found = Set(try await db.rows(sql) { try $0.int64("id") })
         var v = Validator()
         for (i, line) in lines.enumerated() where !found.contains(line.productID.rawValue) {
@@ -220,7 +218,7 @@ public struct OrderRepository: Sendable {
                 """)
             for n in chunk..<min(chunk + 200, lines.count) {
                 let l = lines[n]
-                sql = sql + (n == chunk ? " " : ", ") + """
+                sql += (n == chunk ? " " : ", ") + """
                     (\(bind: id.rawValue), \(bind: Int64(n + 1)), \(bind: l.productID.rawValue), \(bind: l.quantity), \(bind: l.unitPrice),
                      \(bind: l.discount), \(bind: l.unitCost), \(bind: l.onPromotion))
                     """
@@ -242,9 +240,7 @@ public struct OrderRepository: Sendable {
                   updatedAt: try r.instant("updated_at"), version: try r.int64("version"))
         }
         guard !orders.isEmpty else { return [] }
-        var lineSQL = SQLQueryString("SELECT * FROM order_lines WHERE order_id IN (")
-        for (i, o) in orders.enumerated() { lineSQL = lineSQL + (i == 0 ? "" : ", ") + "\(bind: o.id.rawValue)" }
-        lineSQL = lineSQL + ") ORDER BY order_id, line_no"
+        let lineSQL = "SELECT * FROM order_lines " + whereIn("order_id", orders.map(\.id.rawValue)) + " ORDER BY order_id, line_no"
         let lines = try await db.rows(lineSQL) { r in
             (try r.int64("order_id"), OrderLine(productID: try r.id("product_id"), quantity: try r.int64("quantity"),
                                                 unitPrice: try r.int64("unit_price"), discount: try r.int64("discount"),

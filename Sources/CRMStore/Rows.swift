@@ -348,9 +348,7 @@ enum RowIDs {
 
 /// `WHERE column IN (…)` over ids, each bound (callers keep lists under the bind limits).
 func whereIn(_ column: String, _ ids: some Collection<Int64>) -> SQLQueryString {
-    var sql = SQLQueryString("WHERE \(unsafeRaw: column) IN (")
-    for (i, id) in ids.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: id)" }
-    return sql + ")"
+    "WHERE \(unsafeRaw: column) IN (\(binds: ids.map { $0 }))"
 }
 
 /// `INSERT INTO table (columns) VALUES (…), (…)` with every value bound, serialised in one

@@ -191,12 +191,10 @@ enum SearchIndex {
         var hits = Array(candidates.sorted { (rank($0), $0.id) < (rank($1), $1.id) }.prefix(limit))
         let persons = hits.filter { $0.kind == .person }.map(\.id.rawValue)
         if !persons.isEmpty {
-            var sql = SQLQueryString("""
+            let sql: SQLQueryString = """
                 SELECT k.person_id, MIN(o.name) AS organisation FROM contacts k JOIN customers o ON o.id = k.organisation_id
-                WHERE k.person_id IN (
-                """)
-            for (i, p) in persons.enumerated() { sql = sql + (i == 0 ? "" : ", ") + "\(bind: p)" }
-            sql = sql + ") GROUP BY k.person_id"
+                WHERE k.person_id IN (\(binds: persons.map { $0 })) GROUP BY k.person_id
+                """
             let orgs = Dictionary(uniqueKeysWithValues: try await db.rows(sql) { (try $0.int64("person_id"), try $0.string("organisation")) })
             for i in hits.indices { hits[i].organisation = orgs[hits[i].id.rawValue] }
         }
