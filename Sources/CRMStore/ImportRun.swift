@@ -158,6 +158,31 @@ enum ImportRun {
         try await insertSlices(db, table, columns, count: rows.count, replacing: replacing, rowByRow: rowByRow) { .values(rows[$0]) }
     }
 
+    /// A row for a bulk insert, converted to what SQLite binds where it is built (on both
+    /// cores) rather than in the writer's time; as it is for PostgreSQL.
+    enum InsertRow: Sendable {
+        case values([any Encodable & Sendable])
+        case sqlite([SQLiteData])
+
+        init(_ values: [any Encodable & Sendable], _ dialect: Dialect) throws {
+            self = dialect == .sqlite ? .sqlite(try values.map(SQLiteStatements.data)) : .values(values)
+        }
+    }
+
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow]) async throws {
+        var values: [[any Encodable & Sendable]] = []
+        var converted: [[SQLiteData]] = []
+        for row in rows {
+            switch row {
+            case .values(let v): values.append(v)
+            case .sqlite(let v): converted.append(v)
+            }
+        }
+        // One of the two is empty: a store has one dialect.
+        if !values.isEmpty { try await insertRows(db, table, columns, values) }
+        if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted) }
+    }
+
     /// Rows already as SQLite binds them (`MultiRowInsert.Rows.sqlite`).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], converted rows: [[SQLiteData]]) async throws {
         try await insertSlices(db, table, columns, count: rows.count) { .sqlite(rows[$0]) }

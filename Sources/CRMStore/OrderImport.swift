@@ -261,25 +261,28 @@ public struct OrderImporter: Sendable {
         }
         let ids = try await RowIDs.next(db, table: "orders", count: creates.count, dialect: context.dialect)
         struct Built: Sendable {
-            var order: [any Encodable & Sendable]
-            var lines: [[any Encodable & Sendable]]
-            var audit: [any Encodable & Sendable]
+            var order: ImportRun.InsertRow
+            var lines: [ImportRun.InsertRow]
+            var audit: ImportRun.InsertRow
         }
-        let built = Array(zip(ids, creates)).concurrentMap { (id, group) -> Built in
+        let dialect = context.dialect
+        let built = try Array(zip(ids, creates)).concurrentMap { (id, group) in Result { () throws -> Built in
             let first = group.first
             let totals = OrderTotals(lines: group.lines)
-            let order = Order(id: Order.ID(id), customerID: Customer.ID(group.customerID), orderDate: first.orderDate, channel: first.channel,
-                              currency: first.currency, lines: group.lines, externalID: group.key, createdAt: storedAt, updatedAt: storedAt, version: 1)
+            // The order's creation is audited by its first line's row, as a customer's is.
+            let audit = ImportRun.auditRow(context.actor, .create, OrderRepository.entity, "\(id)",
+                                           changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(first.row))]),
+                                           stamp)
             return Built(
-                order: [bound(id), bound(group.customerID), bound(first.orderDate.description), bound(first.channel), bound(first.currency.code),
-                        bound(totals.revenue), bound(totals.cost), bound(totals.promotionRevenue), bound(group.key), bound(stamp), bound(stamp),
-                        bound(Int64(1))],
-                lines: group.lines.enumerated().map { n, l in
-                    [bound(id), bound(Int64(n + 1)), bound(l.productID.rawValue), bound(l.quantity), bound(l.unitPrice), bound(l.discount),
-                     bound(l.unitCost), bound(l.onPromotion)]
+                order: try .init([bound(id), bound(group.customerID), bound(first.orderDate.description), bound(first.channel),
+                                  bound(first.currency.code), bound(totals.revenue), bound(totals.cost), bound(totals.promotionRevenue),
+                                  bound(group.key), bound(stamp), bound(stamp), bound(Int64(1))], dialect),
+                lines: try group.lines.enumerated().map { n, l in
+                    try .init([bound(id), bound(Int64(n + 1)), bound(l.productID.rawValue), bound(l.quantity), bound(l.unitPrice),
+                               bound(l.discount), bound(l.unitCost), bound(l.onPromotion)], dialect)
                 },
-                audit: ImportRun.auditRow(context.actor, .create, OrderRepository.entity, "\(id)", FieldChange.created(order), stamp))
-        }
+                audit: try .init(audit, dialect))
+        } }.map { try $0.get() }
         try await ImportRun.insertRows(db, "orders", ["id", "customer_id", "order_date", "channel", "currency", "revenue", "cost",
                                                       "promotion_revenue", "external_id", "created_at", "updated_at", "version"], built.map(\.order))
         let lineRows = built.flatMap(\.lines)
@@ -303,7 +306,8 @@ public struct OrderImporter: Sendable {
             var new = old
             new.customerID = Customer.ID(group.customerID); new.orderDate = first.orderDate; new.channel = first.channel
             new.currency = first.currency; new.lines = group.lines
-            audit.append(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp))
+            audit.append(try .init(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp),
+                                   dialect))
         }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
         // A replaced order may leave a customer's month or currency empty: those customers are

@@ -182,6 +182,7 @@ struct SQLiteStatements: SQLDatabase {
         case let data as SQLiteData: return data
         case let n as Int64: return .integer(Int(n))
         case let n as Int: return .integer(n)
+        case let b as Bool: return .integer(b ? 1 : 0)
         // Any optional that is nil (a nil of one optional type casts to every other).
         case let text as String?: return text.map(SQLiteData.text) ?? .null
         case let n as Int64?: return n.map { .integer(Int($0)) } ?? .null
