@@ -44,6 +44,8 @@ public final class CustomerBaseRefresh: Sendable {
     private func refresh(asOf: CalendarDate, by actor: Actor?) async throws -> (AnalyticsRun, Timing) {
         let started = Date()
         let clock = ContinuousClock.now
+        // Summaries a killed order import left behind are brought up to date first.
+        try await store.summaries.settleBacklog()
         let settings = try await store.analytics.settings()
         let inputs = try await store.analytics.inputs(asOf: asOf, settings: settings)
         // The summaries are lifetime figures: a day before the latest purchase would give

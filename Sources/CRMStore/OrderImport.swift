@@ -23,8 +23,10 @@ public struct OrderImportOptions: Sendable {
 /// Imports orders from a file of order lines: the lines of one order on consecutive rows
 /// sharing its order number, which is the order's external id, so re-running a file creates
 /// nothing twice and a changed order is replaced. Customers are found by external id or
-/// e-mail, products by SKU. Every batch recomputes the purchase summaries of the customers it
-/// touched in its own transaction, so the summaries are exact after every commit.
+/// e-mail, products by SKU. A batch recomputes the purchase summaries of the customers whose
+/// orders it replaced; those that only gained orders are put in the summary backlog in the
+/// same transaction, and settled in id order when the import ends (see migration 12), so
+/// the summaries are exact after the import, and nothing is lost if it is killed.
 public struct OrderImporter: Sendable {
     let database: any StoreDatabase
 
@@ -43,10 +45,20 @@ public struct OrderImporter: Sendable {
         let batches = OrderLineBatches(source: source, orderColumn: mapping.column(of: .orderID)!, size: options.batchSize)
         let initial = State(report: OrderImportReport(source, mode: options.mode, dryRun: options.dryRun, ignoredColumns: mapping.ignoredHeaders))
         let seenOrders = initial.seenOrders
-        return try await ImportRun.run(
-            database, source, mode: options.mode, dryRun: options.dryRun, state: initial,
-            next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) }, progress: progress,
-            process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
+        let summaries = PurchaseSummaryRepository(database: database)
+        let report: OrderImportReport
+        do {
+            report = try await ImportRun.run(
+                database, source, mode: options.mode, dryRun: options.dryRun, state: initial,
+                next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) }, progress: progress,
+                process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
+        } catch {
+            // What was committed before the failure is summarised all the same.
+            if !options.dryRun { _ = try? await summaries.settleBacklog() }
+            throw error
+        }
+        if !options.dryRun { try await summaries.settleBacklog() }
+        return report
     }
 
     struct Context: Sendable {
@@ -251,11 +263,16 @@ public struct OrderImporter: Sendable {
                       _ state: inout State) async throws {
         let stamp = Instant.format(context.now)
         let storedAt = Instant.parse(stamp) ?? context.now
-        // Concurrent order writes of these customers recompute their summaries after ours (see OrderGroupCommit).
+        // A replaced order may leave a customer's month or currency empty: those customers are
+        // recomputed afresh, here; the others only gained orders and wait in the backlog.
+        var changed = Set<Int64>()
+        for (old, group) in replaces { changed.insert(old.customerID.rawValue); changed.insert(group.customerID) }
         let customers = touched.sorted()
+        let recomputed = customers.filter(changed.contains)
+        // Concurrent order writes of these customers recompute their summaries after ours (see OrderGroupCommit).
         if context.dialect == .postgres {
-            for slice in stride(from: 0, to: customers.count, by: 1000) {
-                let ids = customers[slice..<min(slice + 1000, customers.count)]
+            for slice in stride(from: 0, to: recomputed.count, by: 1000) {
+                let ids = recomputed[slice..<min(slice + 1000, recomputed.count)]
                 try await db.raw("SELECT id FROM customers " + whereIn("id", ids) + " ORDER BY id FOR UPDATE").run()
             }
         }
@@ -310,12 +327,8 @@ public struct OrderImporter: Sendable {
                                    dialect))
         }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
-        // A replaced order may leave a customer's month or currency empty: those customers are
-        // recomputed afresh; the others only gained orders.
-        var changed = Set<Int64>()
-        for (old, group) in replaces { changed.insert(old.customerID.rawValue); changed.insert(group.customerID) }
-        try await PurchaseSummaries.recompute(db, customers.filter(changed.contains).map { Customer.ID($0) })
-        try await PurchaseSummaries.recomputeAfterAdding(db, customers.filter { !changed.contains($0) }.map { Customer.ID($0) })
+        try await PurchaseSummaries.recompute(db, recomputed.map { Customer.ID($0) })
+        try await PurchaseSummaries.postpone(db, customers.filter { !changed.contains($0) })
     }
 }
 

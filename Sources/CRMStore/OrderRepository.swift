@@ -329,6 +329,17 @@ public enum PurchaseSummaries {
         }
     }
 
+    /// Puts customers who only gained orders in the backlog, to be recomputed by
+    /// `PurchaseSummaryRepository.settleBacklog` (see migration 12).
+    static func postpone(_ db: any SQLDatabase, _ customers: [Int64]) async throws {
+        for start in stride(from: 0, to: customers.count, by: 1000) {
+            let slice = customers[start..<min(start + 1000, customers.count)]
+            // The WHERE also keeps SQLite from reading ON CONFLICT as a join's.
+            try await db.raw("INSERT INTO purchase_summary_backlog (customer_id) SELECT id FROM customers " + whereIn("id", slice)
+                             + " ON CONFLICT (customer_id) DO NOTHING").run()
+        }
+    }
+
     // The aggregates end in a WHERE and a GROUP BY, so SQLite reads ON CONFLICT as the
     // upsert's and not as a join's condition.
     private static let summaryUpsert: SQLQueryString = """
@@ -418,6 +429,36 @@ public struct PurchaseSummaryRepository: Sendable {
             }
         }
         return wrong
+    }
+
+    /// Recomputes the summaries of the customers in the backlog, in id order, `perTransaction`
+    /// at a time, and takes them out of it; returns how many. Their orders were only ever
+    /// added since their summaries were last exact (any other change recomputes at once), so
+    /// an upsert of their aggregates is enough.
+    @discardableResult
+    public func settleBacklog(perTransaction: Int = 20_000) async throws -> Int {
+        let dialect = database.dialect
+        var settled = 0
+        while true {
+            let ids = try await database.write { db -> [Int64] in
+                let ids = try await db.rows("""
+                    SELECT customer_id FROM purchase_summary_backlog ORDER BY customer_id LIMIT \(bind: max(1, perTransaction))
+                    """) { try $0.int64("customer_id") }
+                guard !ids.isEmpty else { return [] }
+                for start in stride(from: 0, to: ids.count, by: 1000) {
+                    let slice = ids[start..<min(start + 1000, ids.count)]
+                    // As in an order import's batch: concurrent order writes recompute after ours.
+                    if dialect == .postgres {
+                        try await db.raw("SELECT id FROM customers " + whereIn("id", slice) + " ORDER BY id FOR UPDATE").run()
+                    }
+                    try await PurchaseSummaries.recomputeAfterAdding(db, slice.map { Customer.ID($0) })
+                    try await db.raw("DELETE FROM purchase_summary_backlog " + whereIn("customer_id", slice)).run()
+                }
+                return ids
+            }
+            if ids.isEmpty { return settled }
+            settled += ids.count
+        }
     }
 
     /// Recomputes the given customers' summaries from their orders; returns how many it fixed.

@@ -96,6 +96,8 @@ struct Summaries: AsyncParsableCommand {
         let settings = try await Settings(options: options)
         let repairing = repair
         let (wrong, fixed) = try await withStore(settings.database, logger: settings.logger()) { store in
+            // Those a killed order import left in the backlog are not wrong, only late.
+            try await store.summaries.settleBacklog()
             let wrong = try await store.summaries.verify()
             let fixed = repairing ? try await store.summaries.repair(wrong) : 0
             return (wrong, fixed)
