@@ -55,12 +55,23 @@ public enum Normalise {
     /// Lower-cased, folded e-mail; nil if it is not plausibly an address (one @, a dot in
     /// the domain, no spaces). Deliverability is for the mail server to say, not us.
     public static func email(_ raw: String) -> String? {
-        let value = name(raw).lowercased()
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !value.contains(" "),
-              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !parts[1].contains("..") else { return nil }
+        let value = lowercased(name(raw))
+        // On the UTF-8 bytes: `contains(" ")` with a string goes through Foundation's NSString.
+        let bytes = Array(value.utf8)
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, !bytes.contains(UInt8(ascii: " ")) else { return nil }
+        let domain = bytes[(at + 1)...]
+        guard !domain.contains(UInt8(ascii: "@")), domain.contains(UInt8(ascii: ".")), domain.first != UInt8(ascii: "."),
+              domain.last != UInt8(ascii: "."), !zip(domain, domain.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") })
+        else { return nil }
         return value
+    }
+
+    /// `text.lowercased()`, without the Unicode tables for text that is all plain
+    /// characters and spaces (ASCII, where only A–Z change, and ideographs, which have no case).
+    static func lowercased(_ text: String) -> String {
+        guard text.unicodeScalars.allSatisfy({ $0.value == 0x20 || isPlain($0) }) else { return text.lowercased() }
+        guard text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// E.164 (`+8613812345678`). Numbers without a country code get `defaultCountryCode`
@@ -91,7 +102,12 @@ public enum Normalise {
     /// The form search compares against: folded, lower-cased, without spaces, so that
     /// "张 伟", "张伟" and "ＺＨＡＮＧ" all meet their query.
     public static func searchKey(_ raw: String) -> String {
-        name(raw).lowercased().filter { !$0.isWhitespace }
+        let folded = name(raw)
+        // Plain characters and spaces (most names): the only whitespace is the space byte.
+        if folded.unicodeScalars.allSatisfy({ $0.value == 0x20 || isPlain($0) }) {
+            return String(decoding: lowercased(folded).utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+        }
+        return folded.lowercased().filter { !$0.isWhitespace }
     }
 }
 

@@ -355,10 +355,11 @@ public struct CustomerImporter: Sendable {
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
         var customerRows: [[any Encodable & Sendable]] = []
         var convertedRows: [[SQLiteData]] = []
-        var pairRows: (roles: [[any Encodable & Sendable]], tags: [[any Encodable & Sendable]]) = ([], [])
+        var pairRows: (roles: [ImportRun.InsertRow], tags: [ImportRun.InsertRow]) = ([], [])
         var gramRows: [(id: Int64, postings: SearchIndex.Postings)] = []
-        var auditRows: [[any Encodable & Sendable]] = []
-        var contactRows: [[any Encodable & Sendable]] = []
+        var auditRows: [ImportRun.InsertRow] = []
+        var contactRows: [ImportRun.InsertRow] = []
+        let dialect = context.dialect
         var taskRows: [[any Encodable & Sendable]] = []
         for (n, insert) in inserts.enumerated() {
             let id = ids[n], c = insert.input
@@ -369,13 +370,14 @@ public struct CustomerImporter: Sendable {
                 customerRows.append([bound(id)] + draft.values)
             }
             gramRows.append((id, draft.postings))
-            auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp))
-            for role in c.roles { pairRows.roles.append([bound(id), bound(role.rawValue)]) }
-            for tag in c.tags { pairRows.tags.append([bound(id), bound(tag)]) }
+            auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp, dialect))
+            for role in c.roles { pairRows.roles.append(ImportRun.InsertRow([.integer(id), .text(role.rawValue)], dialect)) }
+            for tag in c.tags { pairRows.tags.append(ImportRun.InsertRow([.integer(id), .text(tag)], dialect)) }
             if let row = insert.row {
                 if let name = insert.organisation, let organisation = organisations[name] {
-                    contactRows.append([bound(organisation), bound(id), bound(row.jobTitle.map(Normalise.name)), bound(row.buyingRole?.rawValue),
-                                        bound(Int64(50)), bound(stamp), bound(stamp), bound(Int64(1))])
+                    contactRows.append(ImportRun.InsertRow([.integer(organisation), .integer(id), .text(row.jobTitle.map(Normalise.name)),
+                                                            .text(row.buyingRole?.rawValue), .integer(50), .text(stamp), .text(stamp), .integer(1)],
+                                                           dialect))
                 }
                 if let followUp = context.options.followUp {
                     let due = CalendarDate(daysSinceEpoch: CalendarDate(utc: now).daysSinceEpoch + followUp.dueInDays)
@@ -436,7 +438,8 @@ public struct CustomerImporter: Sendable {
                 reindexed.formUnion(try await SearchIndex.persons(of: existing.id, db))
             }
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
-                auditRows.append(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated), stamp))
+                auditRows.append(try ImportRun.InsertRow(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)",
+                                                                            FieldChange.diff(existing, updated), stamp), dialect))
             }
         }
         // In id order: SQLite's FTS5 starts a new segment whenever a write's rowid is below the last.

@@ -41,11 +41,35 @@ struct CoreTests {
         #expect(CalendarDate("2026-01-31")!.adding(days: 1).description == "2026-02-01")
     }
 
+    /// The byte-level fast paths give what the Unicode-aware definitions give, on random
+    /// mixes of ASCII, ideographs, full-width forms, other cased letters and spaces.
+    @Test func fastNormalisationAgreesWithTheDefinitions() {
+        func searchKey(_ raw: String) -> String { Normalise.name(raw).lowercased().filter { !$0.isWhitespace } }
+        func email(_ raw: String) -> String? {
+            let value = Normalise.name(raw).lowercased()
+            let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !value.contains(" " as Character), parts[1].contains("." as Character),
+                  !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains("..") else { return nil }
+            return value
+        }
+        let pool = Array("aZ.@ 张伟·ＡＢ１　ÉßİΣ-9\t")
+        var differing: [String] = []
+        for _ in 0..<20_000 {
+            let text = String((0..<Int.random(in: 0...9)).map { _ in pool.randomElement()! })
+            if Normalise.searchKey(text) != searchKey(text) || Normalise.email(text) != email(text) { differing.append(text) }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+        #expect(Normalise.searchKey("Zhang WEI 张伟") == "zhangwei张伟" && Normalise.email("Li.Na@Example.COM") == "li.na@example.com")
+    }
+
     @Test func normalisationFoldsWhatPeopleType() {
         #expect(Normalise.name("  张　伟 ") == "张 伟", "ideographic space folded and trimmed")
         #expect(Normalise.name("ＡＢＣ１２３") == "ABC123")
         #expect(Normalise.email(" Li.Na@Example.COM ") == "li.na@example.com")
         #expect(Normalise.email("li.na@example") == nil)
+        for bad in ["a@b@c.com", "@example.com", "a@.example.com", "a@example.com.", "a@example..com", "a b@example.com", "a@com"] {
+            #expect(Normalise.email(bad) == nil, "\(bad)")
+        }
         #expect(Normalise.email("a b@example.com") == nil)
         #expect(Normalise.phone("138-1234-5678") == "+8613812345678")
         #expect(Normalise.phone("010 6552 9988") == "+861065529988", "trunk 0 dropped")
