@@ -262,7 +262,6 @@ public struct OrderImporter: Sendable {
     static func write(_ db: any SQLDatabase, _ creates: [Group], _ replaces: [(Order, Group)], touched: Set<Int64>, _ context: Context,
                       _ state: inout State) async throws {
         let stamp = Instant.format(context.now)
-        let storedAt = Instant.parse(stamp) ?? context.now
         // A replaced order may leave a customer's month or currency empty: those customers are
         // recomputed afresh, here; the others only gained orders and wait in the backlog.
         var changed = Set<Int64>()

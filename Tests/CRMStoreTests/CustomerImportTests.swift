@@ -143,6 +143,11 @@ struct CustomerImportTests {
             let after = (try await Self.count(store, "customers"), try await Self.count(store, "audit_log"), try await Self.count(store, Self.postings(backend)))
             #expect(after == before)
             #expect(try await store.customers.search("老客户").first?.name == "老客户")
+            // A good file all or nothing, a row a batch: every customer is found by search, its postings written with it.
+            let good = try await store.customerImport.run(try Self.source("name\n甲乙丙\n丁戊己\n"),
+                                                          options: CustomerImportOptions(mode: .allOrNothing, batchSize: 1), by: users.admin)
+            #expect(good.committed && good.created == 2)
+            #expect(try await store.customers.search("甲乙").map(\.name) == ["甲乙丙"] && store.customers.search("戊己").map(\.name) == ["丁戊己"])
         }
     }
 
@@ -159,6 +164,7 @@ struct CustomerImportTests {
                                                        problems: { _ in throw Stop() })
             }
             #expect(try await Self.count(store, "customers") == 8)
+            #expect(try await store.customers.search("客户8").map(\.name) == ["客户8"], "searchable as committed")
             let rerun = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(batchSize: 4), by: users.admin)
             #expect(rerun.created == 2 && rerun.unchanged == 8 && rerun.failed == 1)
             #expect(try await Self.count(store, "customers") == 10)
