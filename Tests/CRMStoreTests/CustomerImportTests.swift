@@ -147,7 +147,8 @@ struct CustomerImportTests {
             let good = try await store.customerImport.run(try Self.source("name\n甲乙丙\n丁戊己\n"),
                                                           options: CustomerImportOptions(mode: .allOrNothing, batchSize: 1), by: users.admin)
             #expect(good.committed && good.created == 2)
-            #expect(try await store.customers.search("甲乙").map(\.name) == ["甲乙丙"] && store.customers.search("戊己").map(\.name) == ["丁戊己"])
+            #expect(try await store.customers.search("甲乙").map(\.name) == ["甲乙丙"])
+            #expect(try await store.customers.search("戊己").map(\.name) == ["丁戊己"])
         }
     }
 
