@@ -10,7 +10,7 @@ public struct OrderImportOptions: Sendable {
     public var mapping: [String: String]
     /// For rows whose file has no currency column, or leaves it empty.
     public var defaultCurrency: Currency
-    /// Lines per transaction (a batch ends at an order's last line).
+    /// Lines committed together, in whole orders (read and prepared a few thousand at a time).
     public var batchSize: Int
 
     public init(mode: CustomerImportOptions.Mode = .validRows, dryRun: Bool = false, mapping: [String: String] = [:],
@@ -42,7 +42,9 @@ public struct OrderImporter: Sendable {
                                       + "(its columns: \(source.header.joined(separator: ", ")))")
         }
         let context = Context(options: options, mapping: mapping, actor: actor, now: now, dialect: database.dialect)
-        let batches = OrderLineBatches(source: source, orderColumn: mapping.column(of: .orderID)!, size: options.batchSize)
+        // Lines are read and prepared a few thousand at a time (memory), committed `batchSize` at a time.
+        let batches = OrderLineBatches(source: source, orderColumn: mapping.column(of: .orderID)!,
+                                       size: ImportRun.batchRows(committing: options.batchSize))
         let initial = State(report: OrderImportReport(source, mode: options.mode, dryRun: options.dryRun, ignoredColumns: mapping.ignoredHeaders))
         let seenOrders = initial.seenOrders
         let summaries = PurchaseSummaryRepository(database: database)
@@ -51,7 +53,7 @@ public struct OrderImporter: Sendable {
             report = try await ImportRun.run(
                 database, source, mode: options.mode, dryRun: options.dryRun, state: initial,
                 next: { try batches.next() }, prepare: { Self.prepare($0, context, seenOrders: seenOrders) }, progress: progress,
-                process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
+                rowsPerCommit: options.batchSize, process: { db, prepared, state, write in try await Self.apply(db, prepared, context, &state, write: write, sink: sink) })
         } catch {
             // What was committed before the failure is summarised all the same.
             if !options.dryRun { _ = try? await summaries.settleBacklog() }
@@ -268,10 +270,13 @@ public struct OrderImporter: Sendable {
         for (old, group) in replaces { changed.insert(old.customerID.rawValue); changed.insert(group.customerID) }
         let customers = touched.sorted()
         let recomputed = customers.filter(changed.contains)
-        // Concurrent order writes of these customers recompute their summaries after ours (see OrderGroupCommit).
+        // Every customer the batch touches is locked, in id order, as every other writer of
+        // customers' orders locks them (OrderGroupCommit, settleBacklog): concurrent order
+        // writes recompute their summaries after ours, a settle of the backlog waits for our
+        // orders, and the foreign keys' own locks, taken in file order, cannot deadlock.
         if context.dialect == .postgres {
-            for slice in stride(from: 0, to: recomputed.count, by: 1000) {
-                let ids = recomputed[slice..<min(slice + 1000, recomputed.count)]
+            for slice in stride(from: 0, to: customers.count, by: 1000) {
+                let ids = customers[slice..<min(slice + 1000, customers.count)]
                 try await db.raw("SELECT id FROM customers " + whereIn("id", ids) + " ORDER BY id FOR UPDATE").run()
             }
         }

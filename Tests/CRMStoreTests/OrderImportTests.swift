@@ -39,10 +39,10 @@ struct OrderImportTests {
         try await withTestStore(backend) { store, users in
             let (a, b, _, _) = try await Self.seed(store, users)
             struct Stop: Error {}
-            // Batches of two lines: O-1, then O-2 and O-3, are committed; the unknown customer in the third stops it.
+            // An order a commit: O-1, O-2 and O-3 are committed; the unknown customer of O-4 stops it.
             let file = Self.lines + "O-4,C-9,,2026-05-01,SKU-1,1,10,,,,store\n"
             await #expect(throws: Stop.self) {
-                _ = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(batchSize: 2), by: users.admin,
+                _ = try await store.orderImport.run(try Self.source(file), options: OrderImportOptions(batchSize: 1), by: users.admin,
                                                     problems: { _ in throw Stop() })
             }
             #expect(try await store.orders.list(.init(customerID: a.id)).items.count == 2)
