@@ -66,10 +66,15 @@ public enum Normalise {
         return value
     }
 
-    /// `text.lowercased()`, without the Unicode tables for text that is all plain
-    /// characters and spaces (ASCII, where only A–Z change, and ideographs, which have no case).
+    /// `text.lowercased()`, without the Unicode tables for plain text (`plainLowercased`).
     static func lowercased(_ text: String) -> String {
-        guard text.unicodeScalars.allSatisfy({ $0.value == 0x20 || isPlain($0) }) else { return text.lowercased() }
+        plainLowercased(text) ?? text.lowercased()
+    }
+
+    /// The lower-cased text if it is all plain characters and spaces (ASCII, where only A–Z
+    /// change, and ideographs, which have no case); nil otherwise.
+    static func plainLowercased(_ text: String) -> String? {
+        guard text.unicodeScalars.allSatisfy({ $0.value == 0x20 || isPlain($0) }) else { return nil }
         guard text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return text }
         return String(decoding: text.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
@@ -104,9 +109,7 @@ public enum Normalise {
     public static func searchKey(_ raw: String) -> String {
         let folded = name(raw)
         // Plain characters and spaces (most names): the only whitespace is the space byte.
-        if folded.unicodeScalars.allSatisfy({ $0.value == 0x20 || isPlain($0) }) {
-            return String(decoding: lowercased(folded).utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self)
-        }
+        if let lower = plainLowercased(folded) { return String(decoding: lower.utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self) }
         return folded.lowercased().filter { !$0.isWhitespace }
     }
 }

@@ -438,8 +438,8 @@ public struct CustomerImporter: Sendable {
                 reindexed.formUnion(try await SearchIndex.persons(of: existing.id, db))
             }
             if let updated = try await CustomerRepository.fetch(db, existing.id) {
-                auditRows.append(try ImportRun.InsertRow(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)",
-                                                                            FieldChange.diff(existing, updated), stamp), dialect))
+                auditRows.append(ImportRun.auditRow(context.actor, .update, "customer", "\(existing.id)", FieldChange.diff(existing, updated),
+                                                    stamp, dialect))
             }
         }
         // In id order: SQLite's FTS5 starts a new segment whenever a write's rowid is below the last.

@@ -158,22 +158,18 @@ enum ImportRun {
         try await insertSlices(db, table, columns, count: rows.count, replacing: replacing, rowByRow: rowByRow) { .values(rows[$0]) }
     }
 
-    /// A row for a bulk insert, converted to what SQLite binds where it is built (on both
-    /// cores) rather than in the writer's time; as it is for PostgreSQL.
+    /// A row for a bulk insert, built from typed cells straight into what the dialect binds:
+    /// for SQLite no `any Encodable` is cast (that took a second of the writer's time per
+    /// million customers' roles, tags and audit rows).
     enum InsertRow: Sendable {
         case values([any Encodable & Sendable])
         case sqlite([SQLiteData])
 
-        init(_ values: [any Encodable & Sendable], _ dialect: Dialect) throws {
-            self = dialect == .sqlite ? .sqlite(try values.map(SQLiteStatements.data)) : .values(values)
-        }
-
-        /// A value of a row built in the writer's time: typed, so that no cast is needed to
-        /// bind it (casting `any Encodable` took a second per million customers' roles, tags
-        /// and audit rows).
         enum Cell: Sendable {
             case integer(Int64?)
             case text(String?)
+            /// An integer 0 or 1 in SQLite, a boolean in PostgreSQL.
+            case bool(Bool)
         }
 
         init(_ cells: [Cell], _ dialect: Dialect) {
@@ -182,6 +178,7 @@ enum ImportRun {
                     switch cell {
                     case .integer(let n): n.map { .integer(Int($0)) } ?? .null
                     case .text(let t): t.map { .text($0) } ?? .null
+                    case .bool(let b): .integer(b ? 1 : 0)
                     }
                 })
             } else {
@@ -189,6 +186,7 @@ enum ImportRun {
                     switch cell {
                     case .integer(let n): n
                     case .text(let t): t
+                    case .bool(let b): b
                     }
                 })
             }
@@ -199,6 +197,11 @@ enum ImportRun {
                          _ dialect: Dialect) -> InsertRow {
         InsertRow([.text(stamp), .integer(actor.userID.rawValue), .text(actor.name), .text(action.rawValue), .text(entity), .text(id),
                    .text(changes)], dialect)
+    }
+
+    static func auditRow(_ actor: Actor, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
+                         _ stamp: String, _ dialect: Dialect) -> InsertRow {
+        auditRow(actor, action, entity, id, changes: (try? JSONColumn.text(changes)) ?? "[]", stamp, dialect)
     }
 
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow]) async throws {

@@ -287,23 +287,22 @@ public struct OrderImporter: Sendable {
             var audit: ImportRun.InsertRow
         }
         let dialect = context.dialect
-        let built = try Array(zip(ids, creates)).concurrentMap { (id, group) in Result { () throws -> Built in
+        let built = Array(zip(ids, creates)).concurrentMap { (id, group) -> Built in
             let first = group.first
             let totals = OrderTotals(lines: group.lines)
-            // The order's creation is audited by its first line's row, as a customer's is.
-            let audit = ImportRun.auditRow(context.actor, .create, OrderRepository.entity, "\(id)",
-                                           changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(first.row))]),
-                                           stamp)
             return Built(
-                order: try .init([bound(id), bound(group.customerID), bound(first.orderDate.description), bound(first.channel),
-                                  bound(first.currency.code), bound(totals.revenue), bound(totals.cost), bound(totals.promotionRevenue),
-                                  bound(group.key), bound(stamp), bound(stamp), bound(Int64(1))], dialect),
-                lines: try group.lines.enumerated().map { n, l in
-                    try .init([bound(id), bound(Int64(n + 1)), bound(l.productID.rawValue), bound(l.quantity), bound(l.unitPrice),
-                               bound(l.discount), bound(l.unitCost), bound(l.onPromotion)], dialect)
+                order: .init([.integer(id), .integer(group.customerID), .text(first.orderDate.description), .text(first.channel),
+                              .text(first.currency.code), .integer(totals.revenue), .integer(totals.cost), .integer(totals.promotionRevenue),
+                              .text(group.key), .text(stamp), .text(stamp), .integer(1)], dialect),
+                lines: group.lines.enumerated().map { n, l in
+                    .init([.integer(id), .integer(Int64(n + 1)), .integer(l.productID.rawValue), .integer(l.quantity), .integer(l.unitPrice),
+                           .integer(l.discount), .integer(l.unitCost), .bool(l.onPromotion)], dialect)
                 },
-                audit: try .init(audit, dialect))
-        } }.map { try $0.get() }
+                // The order's creation is audited by its first line's row, as a customer's is.
+                audit: ImportRun.auditRow(context.actor, .create, OrderRepository.entity, "\(id)",
+                                          changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(first.row))]),
+                                          stamp, dialect))
+        }
         try await ImportRun.insertRows(db, "orders", ["id", "customer_id", "order_date", "channel", "currency", "revenue", "cost",
                                                       "promotion_revenue", "external_id", "created_at", "updated_at", "version"], built.map(\.order))
         let lineRows = built.flatMap(\.lines)
@@ -327,8 +326,7 @@ public struct OrderImporter: Sendable {
             var new = old
             new.customerID = Customer.ID(group.customerID); new.orderDate = first.orderDate; new.channel = first.channel
             new.currency = first.currency; new.lines = group.lines
-            audit.append(try .init(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp),
-                                   dialect))
+            audit.append(ImportRun.auditRow(context.actor, .update, OrderRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp, dialect))
         }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
         try await PurchaseSummaries.recompute(db, recomputed.map { Customer.ID($0) })
