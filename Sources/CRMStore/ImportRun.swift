@@ -228,7 +228,7 @@ enum ImportRun {
         let perStatement = max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: count, by: perStatement) {
             try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: slice(start..<min(start + perStatement, count)),
-                                                     replacing: replacing, rowByRow: rowByRow)) { _ in }
+                                                     replacing: replacing, rowByRow: rowByRow, atomic: false)) { _ in }
         }
     }
 

@@ -132,9 +132,12 @@ struct SQLiteStatements: SQLDatabase {
         let width: Int
         /// The rows' values one after another.
         let binds: [SQLiteData]
+        /// In a savepoint (`MultiRowInsert.atomic`).
+        let atomic: Bool
 
         init(_ insert: MultiRowInsert) throws {
             insert.checkWidths()
+            atomic = insert.atomic
             sql = insert.head + "(" + String(repeating: "?,", count: max(0, insert.columns.count - 1)) + "?)"
             width = insert.columns.count
             var binds: [SQLiteData] = []
@@ -284,10 +287,10 @@ final class PreparedConnection: @unchecked Sendable {
         }
     }
 
-    /// The rows of a multi-row insert, all or none, as the one statement they stand for: in
-    /// a savepoint, released when every row is in, rolled back to if one is refused.
+    /// The rows of a multi-row insert. All or none if `atomic`, as the one statement they
+    /// stand for: in a savepoint, released when every row is in, rolled back to if one is refused.
     func run(_ rows: SQLiteStatements.RowByRow) throws {
-        try run("SAVEPOINT row_by_row", []) { _ in }
+        if rows.atomic { try run("SAVEPOINT row_by_row", []) { _ in } }
         do {
             let (statement, cached, _) = try prepared(rows.sql)
             defer { release(statement, cached: cached) }
@@ -305,11 +308,13 @@ final class PreparedConnection: @unchecked Sendable {
                 start += rows.width
             }
         } catch {
-            try? run("ROLLBACK TO row_by_row", []) { _ in }
-            try? run("RELEASE row_by_row", []) { _ in }
+            if rows.atomic {
+                try? run("ROLLBACK TO row_by_row", []) { _ in }
+                try? run("RELEASE row_by_row", []) { _ in }
+            }
             throw error
         }
-        try run("RELEASE row_by_row", []) { _ in }
+        if rows.atomic { try run("RELEASE row_by_row", []) { _ in } }
     }
 
     /// After a statement's use: a kept one is reset for the next, any other finalised.

@@ -4,6 +4,7 @@ import CRMTestSupport
 import Foundation
 import SQLiteKit
 import SQLKit
+import Synchronization
 import Testing
 
 /// SQLite's connections prepare each statement once and run it on the calling thread
@@ -258,22 +259,51 @@ struct SQLiteConnectionTests {
             let database = store.database
             try await database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
             let columns = ["n", "t"]
+            @Sendable func insert(_ db: any SQLDatabase, _ rows: MultiRowInsert.Rows) async throws {
+                try await db.execute(sql: MultiRowInsert(table: "notes", columns: columns, rows: rows)) { _ in }
+            }
             try await database.write { db in
-                try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(1)), bound("a")]])
+                try await insert(db, .values([[bound(Int64(1)), bound("a")]]))
                 await #expect(throws: SQLiteStatementError.self) {
-                    try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(2)), bound("b")], [bound(Int64(3)), bound(nil as String?)],
-                                                                          [bound(Int64(1)), bound("c")]])
+                    try await insert(db, .values([[bound(Int64(2)), bound("b")], [bound(Int64(3)), bound(nil as String?)], [bound(Int64(1)), bound("c")]]))
                 }
                 await #expect(throws: SQLiteStatementError.self) {
-                    try await ImportRun.insertRows(db, "notes", columns, converted: [[.integer(7), .text("g")], [.integer(1), .null]])
+                    try await insert(db, .sqlite([[.integer(7), .text("g")], [.integer(1), .null]]))
                 }
-                try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(4)), bound("d")], [bound(Int64(5)), bound(nil as String?)]])
-                try await ImportRun.insertRows(db, "notes", columns, converted: [[.integer(6), .text("f")]])
+                try await insert(db, .values([[bound(Int64(4)), bound("d")], [bound(Int64(5)), bound(nil as String?)]]))
+                try await insert(db, .sqlite([[.integer(6), .text("f")]]))
             }
             let notes = try await database.read { db in
                 try await db.rows("SELECT n, t FROM notes ORDER BY n") { "\(try $0.int64("n"))\(try $0.optionalString("t") ?? "-")" }
             }
             #expect(notes == ["1a", "4d", "5-", "6f"])
+        }
+    }
+
+    /// An import's inserts take no savepoint: a refused row leaves the rows before it, and
+    /// the error rolls back the whole transaction, as every import's does.
+    @Test
+    func anImportInsertIsUndoneByItsTransaction() async throws {
+        try await withTestStore(.sqlite) { store, _ in
+            let database = store.database
+            try await database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
+            let columns = ["n", "t"]
+            let inTransaction = Mutex<[Int64]>([])
+            await #expect(throws: SQLiteStatementError.self) {
+                try await database.write { db in
+                    try await ImportRun.insertRows(db, "notes", columns, [[bound(Int64(1)), bound("a")]])
+                    do {
+                        try await ImportRun.insertRows(db, "notes", columns, converted: [[.integer(2), .text("b")], [.integer(1), .null]])
+                    } catch {
+                        let stored = try await db.rows("SELECT n FROM notes ORDER BY n") { try $0.int64("n") }
+                        inTransaction.withLock { $0 = stored }
+                        throw error
+                    }
+                }
+            }
+            #expect(inTransaction.withLock { $0 } == [1, 2])
+            let notes = try await database.read { db in try await db.rows("SELECT n FROM notes") { try $0.int64("n") } }
+            #expect(notes.isEmpty)
         }
     }
 
