@@ -106,27 +106,38 @@ public struct CustomerImporter: Sendable {
         let matchedCustomers = KeyMemory<Customer.ID, Int>()
     }
 
-    /// One row on its way in: parsed, with its owner, its draft as a new customer, and the
-    /// stored customer it updates (if it turns out to match one).
-    struct Pending: Sendable {
-        var row: CustomerImportRow
-        var ownerID: User.ID?
-        var draft: Result<Draft, any Error>
-        var existing: Customer?
+    /// One row on its way in: parsed, with its owner and its draft as a new customer.
+    /// A reference: the writer passes rows from list to list, and a copy of a row's many
+    /// strings was a tenth of the writer's time.
+    final class Pending: Sendable {
+        let row: CustomerImportRow
+        let ownerID: User.ID?
+        let draft: Result<Draft, any Error>
         /// The keys it may not share with an earlier row, digested where rows are prepared.
-        var keys: [(CustomerImportField, String, FileKey)]
+        let keys: [(CustomerImportField, String, FileKey)]
+
+        init(row: CustomerImportRow, ownerID: User.ID?, draft: Result<Draft, any Error>, keys: [(CustomerImportField, String, FileKey)]) {
+            self.row = row; self.ownerID = ownerID; self.draft = draft; self.keys = keys
+        }
     }
 
-    /// A new customer's row (all its columns but the id), search grams and audited fields.
-    struct Draft: Sendable {
-        /// For PostgreSQL; for SQLite they are `converted`.
-        var values: [any Encodable & Sendable]
-        var converted: [SQLiteData]?
-        var postings: SearchIndex.Postings
+    /// A new customer as the writer stores it, all made where rows are prepared: its row (every
+    /// column but the id, which the writer numbers), roles, tags, search postings and audit.
+    final class Draft: Sendable {
+        let customer: ImportRun.InsertRow
+        let roles: [String]
+        let tags: [String]
+        let ownerID: Int64?
+        let postings: SearchIndex.Postings
         /// Where the customer came from (its row of the file), its creation's audited change:
         /// the values are the record's own, and every later change is audited as a diff. (The
         /// whole record in the audit doubled an import's writes: 530 bytes a row.)
-        var changes: String
+        let changes: String
+
+        init(customer: ImportRun.InsertRow, roles: [String], tags: [String], ownerID: Int64?, postings: SearchIndex.Postings, changes: String) {
+            self.customer = customer; self.roles = roles; self.tags = tags; self.ownerID = ownerID; self.postings = postings
+            self.changes = changes
+        }
     }
 
     /// A row taken as far as it goes without the database.
@@ -173,28 +184,33 @@ public struct CustomerImporter: Sendable {
         let searchKeys = SearchIndex.values(name: c.name, email: c.email, phone: c.phone, organisations: organisation.map { [$0] } ?? [])
             .map(Normalise.searchKey)
         let stamp = context.stamp
-        let values: [any Encodable & Sendable] = [
-            bound(c.kind.rawValue), bound(c.name), bound(CustomerRepository.rolesText(c.roles)), bound(c.email),
-            bound(c.phone), bound(c.profile.gender?.rawValue), bound(c.profile.birthday?.description),
-            bound(try JSONColumn.text(c.profile.hobbies)), bound(c.profile.familyNotes), bound(c.profile.preferredChannel?.rawValue),
-            bound(c.profile.timeZone), bound(try JSONColumn.text(c.profile.contactWindows)), bound(try JSONColumn.text(c.profile.doNotContact)),
-            bound(c.profile.personalityStyle?.rawValue), bound(c.profile.personalityEvidence), bound(c.profile.industry),
-            bound(try JSONColumn.text(c.tags)), bound(c.source), bound(c.ownerID?.rawValue), bound(try JSONColumn.text(c.customFields)),
-            bound(c.externalID), bound(searchKeys.joined(separator: "\n")), bound(stamp), bound(stamp),
-            bound(Int64(1)),
-        ]
-        // As SQLite binds them, here on both cores rather than in the writer's time.
-        let converted = context.dialect == .sqlite ? try values.map(SQLiteStatements.data) : nil
-        return Draft(values: converted == nil ? values : [], converted: converted,
+        // `customerColumns` after the id, as the dialect binds them.
+        let customer = ImportRun.InsertRow([
+            .text(c.kind.rawValue), .text(c.name), .text(CustomerRepository.rolesText(c.roles)), .text(c.email),
+            .text(c.phone), .text(c.profile.gender?.rawValue), .text(c.profile.birthday?.description),
+            .text(try JSONColumn.text(c.profile.hobbies)), .text(c.profile.familyNotes), .text(c.profile.preferredChannel?.rawValue),
+            .text(c.profile.timeZone), .text(try JSONColumn.text(c.profile.contactWindows)), .text(try JSONColumn.text(c.profile.doNotContact)),
+            .text(c.profile.personalityStyle?.rawValue), .text(c.profile.personalityEvidence), .text(c.profile.industry),
+            .text(try JSONColumn.text(c.tags)), .text(c.source), .integer(c.ownerID?.rawValue), .text(try JSONColumn.text(c.customFields)),
+            .text(c.externalID), .text(searchKeys.joined(separator: "\n")), .text(stamp), .text(stamp),
+            .integer(1),
+        ], context.dialect)
+        return Draft(customer: customer, roles: c.roles.map(\.rawValue), tags: c.tags, ownerID: c.ownerID?.rawValue,
                      postings: SearchIndex.Postings(keys: searchKeys, dialect: context.dialect),
                      changes: JSONColumn.changesText([FieldChange(field: "import.row", before: nil, after: String(row))]))
     }
+
+    static let customerColumns = ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes",
+                                  "preferred_channel", "time_zone", "contact_windows", "do_not_contact", "personality_style",
+                                  "personality_evidence", "industry", "tags", "source", "owner_id", "custom_fields", "external_id",
+                                  "search_text", "created_at", "updated_at", "version"]
 
     static func process(_ db: any SQLDatabase, _ batch: [PreparedRow], _ context: Context, _ state: inout ImportState,
                         write: Bool, sink: (@Sendable ([ImportProblem]) throws -> Void)?) async throws {
         let options = context.options
         var problems: [ImportProblem] = []
         var pending: [Pending] = []
+        pending.reserveCapacity(batch.count)
         state.report.rows += batch.count
 
         // Refuse keys the file has already used.
@@ -223,26 +239,26 @@ public struct CustomerImporter: Sendable {
         let byExternalID = try await customers(db, "external_id", externalIDs)
         let byEmail = try await customers(db, "email", emails)
         let byPhone = try await customers(db, "phone", phones)
-        var accepted: [Pending] = []
+        var accepted: [(pending: Pending, existing: Customer?)] = []
+        accepted.reserveCapacity(pending.count)
         var matchedRows: [Customer.ID: Int] = [:]
-        for var p in pending {
-            let input = p.row.input
-            var match = input.externalID.flatMap { byExternalID[$0] }
+        for p in pending {
+            var match = p.row.input.externalID.flatMap { byExternalID[$0] }
             var matchedBy = CustomerImportField.externalID
             for key in options.matchOn where match == nil {
                 switch key {
                 case .externalID: break
-                case .email: match = input.email.flatMap { byEmail[$0] }; matchedBy = .email
-                case .phone: match = input.phone.flatMap { byPhone[$0] }; matchedBy = .phone
+                case .email: match = p.row.input.email.flatMap { byEmail[$0] }; matchedBy = .email
+                case .phone: match = p.row.input.phone.flatMap { byPhone[$0] }; matchedBy = .phone
                 }
             }
             if let existing = match {
-                if let ext = input.externalID, let theirs = existing.externalID, ext != theirs {
+                if let ext = p.row.input.externalID, let theirs = existing.externalID, ext != theirs {
                     problems.append(problem(p.row, context, matchedBy, "", "matches customer \(existing.id), whose external id is \(theirs), not \(ext)"))
                     continue
                 }
-                if existing.kind != input.kind && context.mapping.column(of: .kind) != nil {
-                    problems.append(problem(p.row, context, .kind, input.kind.rawValue, "customer \(existing.id) is a \(existing.kind.rawValue)"))
+                if existing.kind != p.row.input.kind && context.mapping.column(of: .kind) != nil {
+                    problems.append(problem(p.row, context, .kind, p.row.input.kind.rawValue, "customer \(existing.id) is a \(existing.kind.rawValue)"))
                     continue
                 }
                 if existing.kind == .organisation && p.row.organisation != nil {
@@ -260,9 +276,8 @@ public struct CustomerImporter: Sendable {
                     continue
                 }
                 matchedRows[existing.id] = p.row.row
-                p.existing = existing
             }
-            accepted.append(p)
+            accepted.append((p, match))
         }
         for (id, row) in matchedRows { _ = state.matchedCustomers.remember(id, row) }
 
@@ -298,12 +313,13 @@ public struct CustomerImporter: Sendable {
 
     // MARK: writing
 
-    static func apply(_ db: any SQLDatabase, _ accepted: [Pending], _ context: Context, _ state: inout ImportState, write: Bool) async throws {
+    static func apply(_ db: any SQLDatabase, _ accepted: [(pending: Pending, existing: Customer?)], _ context: Context, _ state: inout ImportState,
+                      write: Bool) async throws {
         let now = context.now
         let stamp = context.stamp
 
         // Organisations named by persons: stored ones by exact name, the rest created.
-        let names = Set(accepted.compactMap(\.row.organisation)).subtracting(state.organisations.keys)
+        let names = Set(accepted.compactMap(\.pending.row.organisation)).subtracting(state.organisations.keys)
         var organisations = state.organisations
         var storedIDs: [String: Int64] = [:]
         for (id, name) in try await ImportRun.lookup(db, "SELECT id, name FROM customers", "name", names,
@@ -315,27 +331,28 @@ public struct CustomerImporter: Sendable {
         organisations.merge(storedIDs, uniquingKeysWith: { _, stored in stored })
         let newOrganisations = names.filter { organisations[$0] == nil }.sorted()
         var namedFirstIn: [String: Int] = [:]
-        for p in accepted { if let name = p.row.organisation, namedFirstIn[name] == nil { namedFirstIn[name] = p.row.row } }
+        for (p, _) in accepted { if let name = p.row.organisation, namedFirstIn[name] == nil { namedFirstIn[name] = p.row.row } }
 
-        var inserts: [(input: CustomerInput, organisation: String?, row: CustomerImportRow?, draft: Result<Draft, any Error>)] =
-            newOrganisations.map { name in
-                let input = CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
-                                          profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
-                                          source: context.options.defaults.source,
-                                          ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil))
-                return (input, nil, nil, Result { try draft(input, organisation: nil, row: namedFirstIn[name] ?? 0, context) })
-            }
+        // New customers (organisations first, so persons can name them), each with the row it
+        // came from, if any.
+        var inserts: [(draft: Draft, pending: Pending?)] = []
+        inserts.reserveCapacity(newOrganisations.count + accepted.count)
+        for name in newOrganisations {
+            let input = CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
+                                      profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
+                                      source: context.options.defaults.source,
+                                      ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil))
+            inserts.append((try draft(input, organisation: nil, row: namedFirstIn[name] ?? 0, context), nil))
+        }
         var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
-        var links: [(Customer.ID, CustomerImportRow)] = []
-        for p in accepted {
-            if let existing = p.existing {
+        var links: [(Customer.ID, Pending)] = []
+        for (p, existing) in accepted {
+            if let existing {
                 let merged = Self.merged(existing, p.row, ownerID: p.row.ownerUsername == nil ? nil : p.ownerID, context.mapping)
                 if merged == CustomerInput(existing) { state.report.unchanged += 1 } else { updates.append((existing, merged, p.row)) }
-                if p.row.organisation != nil { links.append((existing.id, p.row)) }
+                if p.row.organisation != nil { links.append((existing.id, p)) }
             } else {
-                var input = p.row.input
-                input.ownerID = p.ownerID
-                inserts.append((input, p.row.organisation, p.row, p.draft))
+                inserts.append((try p.draft.get(), p))
             }
         }
         state.report.created += inserts.count - newOrganisations.count
@@ -344,7 +361,7 @@ public struct CustomerImporter: Sendable {
         guard write else {
             for name in newOrganisations { organisations[name] = 0 }
             state.organisations = organisations
-            state.report.contactsCreated += inserts.filter { $0.organisation != nil }.count
+            state.report.contactsCreated += inserts.filter { $0.pending?.row.organisation != nil }.count
             if context.options.followUp != nil { state.report.tasksCreated += inserts.count - newOrganisations.count }
             return
         }
@@ -353,44 +370,34 @@ public struct CustomerImporter: Sendable {
         let ids = try await RowIDs.next(db, table: "customers", count: inserts.count, dialect: context.dialect)
         for (n, name) in newOrganisations.enumerated() { organisations[name] = ids[n] }
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
-        var customerRows: [[any Encodable & Sendable]] = []
-        var convertedRows: [[SQLiteData]] = []
         var pairRows: (roles: [ImportRun.InsertRow], tags: [ImportRun.InsertRow]) = ([], [])
         var gramRows: [(id: Int64, postings: SearchIndex.Postings)] = []
         var auditRows: [ImportRun.InsertRow] = []
         var contactRows: [ImportRun.InsertRow] = []
         let dialect = context.dialect
         var taskRows: [[any Encodable & Sendable]] = []
-        for (n, insert) in inserts.enumerated() {
-            let id = ids[n], c = insert.input
-            let draft = try insert.draft.get()
-            if let converted = draft.converted {
-                convertedRows.append([.integer(Int(id))] + converted)
-            } else {
-                customerRows.append([bound(id)] + draft.values)
-            }
+        gramRows.reserveCapacity(inserts.count)
+        auditRows.reserveCapacity(inserts.count)
+        for (n, (draft, pending)) in inserts.enumerated() {
+            let id = ids[n]
             gramRows.append((id, draft.postings))
             auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp, dialect))
-            for role in c.roles { pairRows.roles.append(ImportRun.InsertRow([.integer(id), .text(role.rawValue)], dialect)) }
-            for tag in c.tags { pairRows.tags.append(ImportRun.InsertRow([.integer(id), .text(tag)], dialect)) }
-            if let row = insert.row {
-                if let name = insert.organisation, let organisation = organisations[name] {
+            for role in draft.roles { pairRows.roles.append(ImportRun.InsertRow([.integer(id), .text(role)], dialect)) }
+            for tag in draft.tags { pairRows.tags.append(ImportRun.InsertRow([.integer(id), .text(tag)], dialect)) }
+            if let row = pending?.row {
+                if let name = row.organisation, let organisation = organisations[name] {
                     contactRows.append(ImportRun.InsertRow([.integer(organisation), .integer(id), .text(row.jobTitle.map(Normalise.name)),
                                                             .text(row.buyingRole?.rawValue), .integer(50), .text(stamp), .text(stamp), .integer(1)],
                                                            dialect))
                 }
                 if let followUp = context.options.followUp {
                     let due = CalendarDate(daysSinceEpoch: CalendarDate(utc: now).daysSinceEpoch + followUp.dueInDays)
-                    taskRows.append([bound(id), bound(followUp.title), bound(due.description), bound((c.ownerID ?? context.actor.userID).rawValue),
+                    taskRows.append([bound(id), bound(followUp.title), bound(due.description), bound(draft.ownerID ?? context.actor.userID.rawValue),
                                      bound(FollowUpTask.Status.open.rawValue), bound(stamp), bound(stamp), bound(Int64(1))])
                 }
             }
         }
-        let customerColumns = ["id", "kind", "name", "roles", "email", "phone", "gender", "birthday", "hobbies", "family_notes", "preferred_channel",
-                               "time_zone", "contact_windows", "do_not_contact", "personality_style", "personality_evidence", "industry", "tags",
-                               "source", "owner_id", "custom_fields", "external_id", "search_text", "created_at", "updated_at", "version"]
-        try await ImportRun.insertRows(db, "customers", customerColumns, customerRows)
-        try await ImportRun.insertRows(db, "customers", customerColumns, converted: convertedRows)
+        try await ImportRun.insertRows(db, "customers", customerColumns, ids: ids, inserts.map(\.draft.customer))
         try await ImportRun.insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
         try await ImportRun.insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
         try await SearchIndex.post(db, gramRows)
@@ -417,7 +424,8 @@ public struct CustomerImporter: Sendable {
         }
         var linked = Set<Customer.ID>()
         var linkRows: [[any Encodable & Sendable]] = []
-        for (id, row) in links {
+        for (id, p) in links {
+            let row = p.row
             guard let name = row.organisation, let organisation = organisations[name],
                   existingLinks.insert([organisation, id.rawValue]).inserted else { continue }
             linkRows.append([bound(organisation), bound(id.rawValue), bound(row.jobTitle.map(Normalise.name)), bound(row.buyingRole?.rawValue),

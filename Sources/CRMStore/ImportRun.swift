@@ -218,6 +218,24 @@ enum ImportRun {
         if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted) }
     }
 
+    /// Rows whose first column, the id, the writer numbers: `ids[n]` heads `rows[n]`, the rest
+    /// of which was made beforehand (SQLite's rows are bound as they are, not copied again).
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], ids: [Int64], _ rows: [InsertRow]) async throws {
+        precondition(ids.count == rows.count, "one id per row of \(table)")
+        var values: [[any Encodable & Sendable]] = []
+        var converted: [[SQLiteData]] = []
+        for (id, row) in zip(ids, rows) {
+            switch row {
+            case .values(let v): values.append([bound(id)] + v)
+            case .sqlite(let v): converted.append(v)
+            }
+        }
+        if !values.isEmpty { try await insertRows(db, table, columns, values) }
+        if !converted.isEmpty {
+            try await insertSlices(db, table, columns, count: converted.count) { .numbered(ids: ids[$0], rows: converted[$0]) }
+        }
+    }
+
     /// Rows already as SQLite binds them (`MultiRowInsert.Rows.sqlite`).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], converted rows: [[SQLiteData]]) async throws {
         try await insertSlices(db, table, columns, count: rows.count) { .sqlite(rows[$0]) }

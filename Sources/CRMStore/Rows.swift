@@ -363,11 +363,15 @@ struct MultiRowInsert: SQLExpression {
     enum Rows: Sendable {
         case values(ArraySlice<[any Encodable & Sendable]>)
         case sqlite(ArraySlice<[SQLiteData]>)
+        /// Rows as SQLite binds them but for their first column, an id the writer numbered:
+        /// `ids[k]` heads `rows[k]`.
+        case numbered(ids: ArraySlice<Int64>, rows: ArraySlice<[SQLiteData]>)
 
         var count: Int {
             switch self {
             case .values(let rows): rows.count
             case .sqlite(let rows): rows.count
+            case .numbered(let ids, _): ids.count
             }
         }
 
@@ -375,6 +379,7 @@ struct MultiRowInsert: SQLExpression {
             switch self {
             case .values(let rows): rows.allSatisfy { $0.count == width }
             case .sqlite(let rows): rows.allSatisfy { $0.count == width }
+            case .numbered(let ids, let rows): ids.count == rows.count && rows.allSatisfy { $0.count + 1 == width }
             }
         }
 
@@ -383,6 +388,11 @@ struct MultiRowInsert: SQLExpression {
             switch self {
             case .values(let rows): for row in rows { for v in row { body(v) } }
             case .sqlite(let rows): for row in rows { for v in row { body(v) } }
+            case .numbered(let ids, let rows):
+                for (id, row) in zip(ids, rows) {
+                    body(SQLiteData.integer(Int(id)))
+                    for v in row { body(v) }
+                }
             }
         }
     }

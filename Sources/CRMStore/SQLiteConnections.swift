@@ -130,8 +130,8 @@ struct SQLiteStatements: SQLDatabase {
     struct RowByRow: Sendable {
         let sql: String
         let width: Int
-        /// The rows' values one after another.
-        let binds: [SQLiteData]
+        /// The rows, as SQLite binds them (never `.values`).
+        let rows: MultiRowInsert.Rows
         /// In a savepoint (`MultiRowInsert.atomic`).
         let atomic: Bool
 
@@ -140,13 +140,10 @@ struct SQLiteStatements: SQLDatabase {
             atomic = insert.atomic
             sql = insert.head + "(" + String(repeating: "?,", count: max(0, insert.columns.count - 1)) + "?)"
             width = insert.columns.count
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(insert.rows.count * width)
             switch insert.rows {
-            case .values(let rows): for row in rows { for value in row { binds.append(try SQLiteStatements.data(value)) } }
-            case .sqlite(let rows): for row in rows { binds.append(contentsOf: row) }
+            case .values(let rows): self.rows = .sqlite(try rows.map { try $0.map(SQLiteStatements.data) }[...])
+            case .sqlite, .numbered: self.rows = insert.rows
             }
-            self.binds = binds
         }
     }
 
@@ -294,18 +291,25 @@ final class PreparedConnection: @unchecked Sendable {
         do {
             let (statement, cached, _) = try prepared(rows.sql)
             defer { release(statement, cached: cached) }
-            var start = 0
-            while start < rows.binds.count {
-                for column in 0..<rows.width {
-                    try check(bindValue(rows.binds[start + column], at: Int32(column + 1), in: statement), rows.sql)
-                }
+            /// Steps the statement with its values bound from the `first`th column on.
+            func step(_ values: [SQLiteData], from first: Int32 = 1) throws {
+                for (i, value) in values.enumerated() { try check(bindValue(value, at: first + Int32(i), in: statement), rows.sql) }
                 let status = sqlite_nio_sqlite3_step(statement)
                 guard status == SQLITE_DONE else {
                     try check(status, rows.sql)
                     throw SQLiteStatementError(sql: rows.sql, message: "an insert returned a row")
                 }
                 sqlite_nio_sqlite3_reset(statement)
-                start += rows.width
+            }
+            switch rows.rows {
+            case .values: preconditionFailure("RowByRow converts values for SQLite")
+            case .sqlite(let values):
+                for row in values { try step(row) }
+            case .numbered(let ids, let values):
+                for (id, row) in zip(ids, values) {
+                    try check(sqlite_nio_sqlite3_bind_int64(statement, 1, id), rows.sql)
+                    try step(row, from: 2)
+                }
             }
         } catch {
             if rows.atomic {
