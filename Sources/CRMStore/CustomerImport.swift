@@ -319,7 +319,7 @@ public struct CustomerImporter: Sendable {
         let stamp = context.stamp
 
         // Organisations named by persons: stored ones by exact name, the rest created.
-        let names = Set(accepted.compactMap(\.pending.row.organisation)).subtracting(state.organisations.keys)
+        let names = Set(accepted.compactMap(\.pending.row.organisation)).filter { state.organisations[$0] == nil }
         var organisations = state.organisations
         var storedIDs: [String: Int64] = [:]
         for (id, name) in try await ImportRun.lookup(db, "SELECT id, name FROM customers", "name", names,

@@ -204,7 +204,8 @@ enum ImportRun {
         auditRow(actor, action, entity, id, changes: (try? JSONColumn.text(changes)) ?? "[]", stamp, dialect)
     }
 
-    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow]) async throws {
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow], replacing: Bool = false,
+                           rowByRow: Bool = true) async throws {
         var values: [[any Encodable & Sendable]] = []
         var converted: [[SQLiteData]] = []
         for row in rows {
@@ -214,8 +215,8 @@ enum ImportRun {
             }
         }
         // One of the two is empty: a store has one dialect.
-        if !values.isEmpty { try await insertRows(db, table, columns, values) }
-        if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted) }
+        if !values.isEmpty { try await insertRows(db, table, columns, values, replacing: replacing, rowByRow: rowByRow) }
+        if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted, replacing: replacing, rowByRow: rowByRow) }
     }
 
     /// Rows whose first column, the id, the writer numbers: `ids[n]` heads `rows[n]`, the rest
@@ -237,8 +238,9 @@ enum ImportRun {
     }
 
     /// Rows already as SQLite binds them (`MultiRowInsert.Rows.sqlite`).
-    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], converted rows: [[SQLiteData]]) async throws {
-        try await insertSlices(db, table, columns, count: rows.count) { .sqlite(rows[$0]) }
+    static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], converted rows: [[SQLiteData]],
+                           replacing: Bool = false, rowByRow: Bool = true) async throws {
+        try await insertSlices(db, table, columns, count: rows.count, replacing: replacing, rowByRow: rowByRow) { .sqlite(rows[$0]) }
     }
 
     private static func insertSlices(_ db: any SQLDatabase, _ table: String, _ columns: [String], count: Int, replacing: Bool = false,

@@ -143,10 +143,11 @@ enum SearchIndex {
         if usesFTS(db) {
             // Replacing: posting a customer twice must not leave the first postings behind, as
             // a plain insert would (FTS5 overwrites the document's record, not its postings;
-            // the gram table's key refused it).
+            // the gram table's key refused it). A row at a time: an import's inserts take no
+            // savepoint, so FTS5 writes out its buffered postings only at the commit.
             try await ImportRun.insertRows(db, "search_postings", ["rowid", "grams"], entries.map { e in
-                [bound(e.id), bound(e.postings.document ?? e.postings.grams.map(token).joined(separator: " "))]
-            }, replacing: true, rowByRow: false)
+                ImportRun.InsertRow([.integer(e.id), .text(e.postings.document ?? e.postings.grams.map(token).joined(separator: " "))], .sqlite)
+            }, replacing: true)
         } else {
             // In key order, so each gram's entries are appended where the last write left off
             // instead of jumping about the index.
