@@ -245,7 +245,9 @@ enum ImportRun {
 
     private static func insertSlices(_ db: any SQLDatabase, _ table: String, _ columns: [String], count: Int, replacing: Bool = false,
                                      rowByRow: Bool = true, _ slice: (Range<Int>) -> MultiRowInsert.Rows) async throws {
-        let perStatement = max(1, 30_000 / columns.count)
+        // SQLite's writer steps a kept single-row statement for each row (`RowByRow`): no bind
+        // limit applies, and all the rows go to its thread at once.
+        let perStatement = rowByRow && db.dialect.name == "sqlite" ? max(1, count) : max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: count, by: perStatement) {
             try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: slice(start..<min(start + perStatement, count)),
                                                      replacing: replacing, rowByRow: rowByRow, atomic: false)) { _ in }
@@ -272,8 +274,10 @@ enum ImportRun {
         var out: [T] = []
         let unique = Array(Set(values))
         let prefix = "\(select) WHERE " + (condition.map { "\($0) AND " } ?? "") + "\(column) IN ("
-        for start in stride(from: 0, to: unique.count, by: 500) {
-            let sql: SQLQueryString = "\(unsafeRaw: prefix)\(binds: unique[start..<min(start + 500, unique.count)].map { $0 }))"
+        // A prepared batch's keys in one statement (its rows are 5,000 at most): each statement is a
+        // hand-off to the database's thread and back.
+        for start in stride(from: 0, to: unique.count, by: 5_000) {
+            let sql: SQLQueryString = "\(unsafeRaw: prefix)\(binds: unique[start..<min(start + 5_000, unique.count)].map { $0 }))"
             out += try await db.rows(sql, decode)
         }
         return out
