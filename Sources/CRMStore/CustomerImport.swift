@@ -71,8 +71,11 @@ public struct CustomerImporter: Sendable {
             throw DomainError.invalid("/ownerID", "no user has id \(owner)")
         }
         if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
+        // A dry run reads on a reader, where the writer's mark cannot be checked.
+        let storedKeys = options.dryRun ? nil : try await StoredKeys.read(database)
         let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now, stamp: Instant.format(now),
-                              usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect)
+                              usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect,
+                              storedKeys: storedKeys)
         let initial = ImportState(report: CustomerImportReport(source, mode: options.mode, dryRun: options.dryRun,
                                                                ignoredColumns: mapping.ignoredHeaders))
         // A batch (the rows committed together) is read and prepared a part at a time.
@@ -93,6 +96,8 @@ public struct CustomerImporter: Sendable {
         var stamp: String
         var usernames: [String: User.ID]
         var dialect: Dialect
+        /// The keys stored customers have, while no other writer has written (SQLite only).
+        var storedKeys: StoredKeys?
     }
 
     /// What carries from batch to batch: the keys seen so far in the file (a key twice in
@@ -232,10 +237,13 @@ public struct CustomerImporter: Sendable {
             }
         }
 
-        // The stored customers these rows update.
-        let externalIDs = pending.compactMap(\.row.input.externalID)
-        let emails = options.matchOn.contains(.email) ? pending.compactMap(\.row.input.email) : []
-        let phones = options.matchOn.contains(.phone) ? pending.compactMap(\.row.input.phone) : []
+        // The stored customers these rows update, looked up by the keys some stored customer
+        // may have.
+        let stored = try await context.storedKeys?.holds(db) == true ? context.storedKeys : nil
+        func mayBeStored(_ key: String, _ kind: StoredKeys.Kind) -> Bool { stored?.mayHave(key, kind) ?? true }
+        let externalIDs = pending.compactMap(\.row.input.externalID).filter { mayBeStored($0, .externalID) }
+        let emails = options.matchOn.contains(.email) ? pending.compactMap(\.row.input.email).filter { mayBeStored($0, .email) } : []
+        let phones = options.matchOn.contains(.phone) ? pending.compactMap(\.row.input.phone).filter { mayBeStored($0, .phone) } : []
         let byExternalID = try await customers(db, "external_id", externalIDs)
         let byEmail = try await customers(db, "email", emails)
         let byPhone = try await customers(db, "phone", phones)
@@ -283,6 +291,7 @@ public struct CustomerImporter: Sendable {
 
         try state.report.record(problems, sink: sink)
         try await apply(db, accepted, context, &state, write: write)
+        try await context.storedKeys?.noteWritten(db)
     }
 
     /// The keys a row may not share with an earlier row of the same file.

@@ -76,6 +76,10 @@ public final class SQLiteStoreDatabase: StoreDatabase {
     private let logger: Logger
     /// Bulk writes under way, and the checkpoint that catches up after the last of them.
     private let bulkWrites = Mutex<Int>(0)
+    private let begun = Atomic<Int>(0)
+    /// Write transactions begun so far, one at a time: inside its transaction, a writer that
+    /// finds the count moved only by its own transactions knows no one else wrote between.
+    var writesBegun: Int { begun.load(ordering: .sequentiallyConsistent) }
     private let catchUp = Mutex<Task<Void, Never>?>(nil)
     /// Commits since the last background checkpoint began, and that checkpoint while it runs.
     private let checkpoints = Mutex<(commits: Int, running: Task<Void, Never>?, closed: Bool)>((0, nil, false))
@@ -128,6 +132,7 @@ public final class SQLiteStoreDatabase: StoreDatabase {
                 try await db.raw("ROLLBACK").run()
             }
             try await db.raw("BEGIN IMMEDIATE").run()
+            begun.add(1, ordering: .sequentiallyConsistent)
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
