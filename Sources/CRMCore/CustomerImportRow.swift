@@ -166,7 +166,8 @@ public struct CustomerImportRow: Sendable, Equatable {
             guard let text = value(.custom(key)), let def = customFields.first(where: { $0.key == key }) else { continue }
             switch def.kind {
             case .number:
-                if let n = Double(text) { custom[key] = .number(n) } else { problem(.custom(key), "must be a number") }
+                // "nan" and "inf" parse, but no JSON can hold them.
+                if let n = Double(text), n.isFinite { custom[key] = .number(n) } else { problem(.custom(key), "must be a number") }
             case .date:
                 if let d = parseDate(text) { custom[key] = .text(d.description) } else { problem(.custom(key), "is not a date (YYYY-MM-DD)") }
             case .text, .choice:

@@ -72,7 +72,7 @@ public struct CustomerImporter: Sendable {
         }
         if let owner = options.ownerID, owner != actor.userID { try AccessPolicy.require(actor, .editCustomer(ownerID: owner)) }
         // A dry run reads on a reader, where the writer's mark cannot be checked.
-        let storedKeys = options.dryRun ? nil : try await StoredKeys.read(database)
+        let storedKeys = options.dryRun ? nil : try await StoredKeys.read(database, rows: source.estimatedRows)
         let context = Context(options: options, mapping: mapping, definitions: definitions, actor: actor, now: now, stamp: Instant.format(now),
                               usernames: Dictionary(users, uniquingKeysWith: { a, _ in a }), dialect: database.dialect,
                               storedKeys: storedKeys)
@@ -344,14 +344,14 @@ public struct CustomerImporter: Sendable {
 
         // New customers (organisations first, so persons can name them), each with the row it
         // came from, if any.
-        var inserts: [(draft: Draft, pending: Pending?)] = []
+        var inserts: [(draft: Result<Draft, any Error>, pending: Pending?)] = []
         inserts.reserveCapacity(newOrganisations.count + accepted.count)
         for name in newOrganisations {
             let input = CustomerInput(kind: .organisation, name: name, roles: context.options.defaults.roles,
                                       profile: CustomerProfile(timeZone: context.options.defaults.timeZone),
                                       source: context.options.defaults.source,
                                       ownerID: context.options.ownerID ?? (context.actor.role == .sales ? context.actor.userID : nil))
-            inserts.append((try draft(input, organisation: nil, row: namedFirstIn[name] ?? 0, context), nil))
+            inserts.append((Result { try draft(input, organisation: nil, row: namedFirstIn[name] ?? 0, context) }, nil))
         }
         var updates: [(Customer, CustomerInput, CustomerImportRow)] = []
         var links: [(Customer.ID, Pending)] = []
@@ -361,7 +361,7 @@ public struct CustomerImporter: Sendable {
                 if merged == CustomerInput(existing) { state.report.unchanged += 1 } else { updates.append((existing, merged, p.row)) }
                 if p.row.organisation != nil { links.append((existing.id, p)) }
             } else {
-                inserts.append((try p.draft.get(), p))
+                inserts.append((p.draft, p))
             }
         }
         state.report.created += inserts.count - newOrganisations.count
@@ -376,6 +376,8 @@ public struct CustomerImporter: Sendable {
         }
 
         // New customers, organisations first so persons can name them.
+        // A draft that failed fails only a write, as it always has: a dry run reports the row.
+        let drafts = try inserts.map { try $0.draft.get() }
         let ids = try await RowIDs.next(db, table: "customers", count: inserts.count, dialect: context.dialect)
         for (n, name) in newOrganisations.enumerated() { organisations[name] = ids[n] }
         state.organisations.merge(newOrganisations.map { ($0, organisations[$0]!) }, uniquingKeysWith: { _, b in b })
@@ -387,7 +389,7 @@ public struct CustomerImporter: Sendable {
         var taskRows: [[any Encodable & Sendable]] = []
         gramRows.reserveCapacity(inserts.count)
         auditRows.reserveCapacity(inserts.count)
-        for (n, (draft, pending)) in inserts.enumerated() {
+        for (n, (draft, (_, pending))) in zip(drafts, inserts).enumerated() {
             let id = ids[n]
             gramRows.append((id, draft.postings))
             auditRows.append(ImportRun.auditRow(context.actor, .create, "customer", "\(id)", changes: draft.changes, stamp, dialect))
@@ -406,7 +408,7 @@ public struct CustomerImporter: Sendable {
                 }
             }
         }
-        try await ImportRun.insertRows(db, "customers", customerColumns, ids: ids, inserts.map(\.draft.customer))
+        try await ImportRun.insertRows(db, "customers", customerColumns, ids: ids, drafts.map(\.customer))
         try await ImportRun.insertRows(db, "customer_roles", ["customer_id", "role"], pairRows.roles)
         try await ImportRun.insertRows(db, "customer_tags", ["customer_id", "tag"], pairRows.tags)
         try await SearchIndex.post(db, gramRows)

@@ -247,7 +247,8 @@ enum ImportRun {
                                      rowByRow: Bool = true, _ slice: (Range<Int>) -> MultiRowInsert.Rows) async throws {
         // SQLite's writer steps a kept single-row statement for each row (`RowByRow`): no bind
         // limit applies, and all the rows go to its thread at once.
-        let perStatement = rowByRow && db.dialect.name == "sqlite" ? max(1, count) : max(1, 30_000 / columns.count)
+        let whole = rowByRow && (db as? SQLiteStatements)?.stepsInsertsRowByRow == true
+        let perStatement = whole ? max(1, count) : max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: count, by: perStatement) {
             try await db.execute(sql: MultiRowInsert(table: table, columns: columns, rows: slice(start..<min(start + perStatement, count)),
                                                      replacing: replacing, rowByRow: rowByRow, atomic: false)) { _ in }

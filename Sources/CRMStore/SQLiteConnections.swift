@@ -97,6 +97,12 @@ struct SQLiteStatements: SQLDatabase {
 
     let placement: Placement
     let logger: Logger
+
+    /// Whether a row-by-row `MultiRowInsert` is stepped a row at a time (the writer), with
+    /// no bind limit, rather than sent as one statement.
+    var stepsInsertsRowByRow: Bool {
+        if case .writer = placement { true } else { false }
+    }
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { SQLiteDialect() }
     var queryLogLevel: Logger.Level? { nil }

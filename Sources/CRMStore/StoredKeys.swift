@@ -38,14 +38,21 @@ final class StoredKeys: Sendable {
         self.mark = Mutex(mark)
     }
 
-    /// Reads the stored keys (nil but on SQLite, whose one writer makes the check possible).
+    /// Reads the stored keys for an import of about `rows` rows: nil but on SQLite, whose one
+    /// writer makes the check possible, and nil where reading every stored customer would
+    /// cost more than looking the rows' keys up (a small file into a large database).
     /// The writer's mark is taken first, in a transaction of its own: a write that lands
     /// before the read moves the count past it, and the filter is never trusted.
-    static func read(_ database: any StoreDatabase) async throws -> StoredKeys? {
+    static func read(_ database: any StoreDatabase, rows: Int) async throws -> StoredKeys? {
         guard let database = database as? SQLiteStoreDatabase else { return nil }
+        let count = try await database.read { db in
+            try await db.rows("SELECT count(*) AS n FROM customers") { try $0.int64("n") }.first ?? 0
+        }
+        // A stored customer is read in about the time one key is looked up, and a row has up
+        // to three keys.
+        guard count <= 3 * Int64(rows) else { return nil }
         let mark = try await database.write { db in try await writerMark(db, database) }
         return try await database.read { db in
-            let count = try await db.rows("SELECT count(*) AS n FROM customers") { try $0.int64("n") }.first ?? 0
             // The rows come one after another on one thread; the lock is never contended.
             let filter = Shared(BloomFilter(expected: 3 * Int(count)))
             try await db.execute(sql: SQLRaw("SELECT external_id, email, phone, archived_at IS NULL AS live FROM customers")) { sqlRow in
