@@ -255,17 +255,6 @@ enum ImportRun {
         }
     }
 
-    static func auditRow(_ actor: Actor, _ action: AuditEntry.Action, _ entity: String, _ id: String, _ changes: [FieldChange],
-                         _ stamp: String) -> [any Encodable & Sendable] {
-        auditRow(actor, action, entity, id, changes: (try? JSONColumn.text(changes)) ?? "[]", stamp)
-    }
-
-    /// With the changes already in their stored form (JSON).
-    static func auditRow(_ actor: Actor, _ action: AuditEntry.Action, _ entity: String, _ id: String, changes: String,
-                         _ stamp: String) -> [any Encodable & Sendable] {
-        [bound(stamp), bound(actor.userID.rawValue), bound(actor.name), bound(action.rawValue), bound(entity), bound(id), bound(changes)]
-    }
-
     static let auditColumns = ["at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes"]
 
     /// `column IN (…)` over many values, a slice at a time (bind limits), rows decoded by

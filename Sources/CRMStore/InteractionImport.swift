@@ -110,7 +110,7 @@ public struct InteractionImporter: Sendable {
         let storedAt = Instant.parse(stamp) ?? context.now
         let numbered = try await RowIDs.next(db, table: "interactions", count: new.count, dialect: context.dialect)
         var rowsOut: [[any Encodable & Sendable]] = []
-        var audit: [[any Encodable & Sendable]] = []
+        var audit: [ImportRun.InsertRow] = []
         for (id, item) in zip(numbered, new) {
             let r = item.row
             let by = r.username.flatMap { context.usernames[$0] } ?? context.actor.userID
@@ -121,7 +121,7 @@ public struct InteractionImporter: Sendable {
                                           subject: r.subject, notes: r.notes, outcome: r.outcome, userID: by,
                                           occurredAt: Instant.parse(occurred) ?? r.occurredAt, createdAt: storedAt)
             audit.append(ImportRun.auditRow(context.actor, .create, InteractionRepository.entity, "\(id)",
-                                            FieldChange.diff(nil as Interaction?, interaction), stamp))
+                                            FieldChange.diff(nil as Interaction?, interaction), stamp, context.dialect))
         }
         try await ImportRun.insertRows(db, "interactions", ["id", "customer_id", "kind", "direction", "subject", "notes", "outcome", "user_id",
                                                             "occurred_at", "created_at"], rowsOut)

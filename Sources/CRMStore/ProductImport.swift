@@ -69,13 +69,14 @@ public struct ProductImporter: Sendable {
         let storedAt = Instant.parse(stamp) ?? now
         let ids = try await RowIDs.next(db, table: "products", count: creates.count, dialect: dialect)
         var rows: [[any Encodable & Sendable]] = []
-        var audit: [[any Encodable & Sendable]] = []
+        var audit: [ImportRun.InsertRow] = []
         for (id, p) in zip(ids, creates) {
             rows.append([bound(id), bound(p.sku), bound(p.name), bound(p.category), bound(p.listPrice.currency.code), bound(p.listPrice.minorUnits),
                          bound(p.unitCost.minorUnits), bound(stamp), bound(stamp), bound(Int64(1))])
             let product = Product(id: Product.ID(id), sku: p.sku, name: p.name, category: p.category, listPrice: p.listPrice, unitCost: p.unitCost,
                                   createdAt: storedAt, updatedAt: storedAt, version: 1)
-            audit.append(ImportRun.auditRow(actor, .create, ProductRepository.entity, "\(id)", FieldChange.diff(nil as Product?, product), stamp))
+            audit.append(ImportRun.auditRow(actor, .create, ProductRepository.entity, "\(id)", FieldChange.diff(nil as Product?, product), stamp,
+                                            dialect))
         }
         try await ImportRun.insertRows(db, "products", ["id", "sku", "name", "category", "currency", "list_price", "unit_cost", "created_at",
                                                         "updated_at", "version"], rows)
@@ -88,7 +89,7 @@ public struct ProductImporter: Sendable {
                 """).run()
             var new = old
             new.name = p.name; new.category = p.category; new.listPrice = p.listPrice; new.unitCost = p.unitCost
-            audit.append(ImportRun.auditRow(actor, .update, ProductRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp))
+            audit.append(ImportRun.auditRow(actor, .update, ProductRepository.entity, "\(old.id)", FieldChange.diff(old, new), stamp, dialect))
         }
         try await ImportRun.insertRows(db, "audit_log", ImportRun.auditColumns, audit)
     }

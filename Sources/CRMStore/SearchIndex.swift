@@ -171,13 +171,11 @@ enum SearchIndex {
         var out = [UInt8]()
         out.reserveCapacity(gram.utf8.count * 2)
         for byte in gram.utf8 {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0F)])
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `narrowing` is extra conditions on `customers` (owner, tag), applied before the limit.
     static func search(_ db: any SQLDatabase, key: String, limit: Int, narrowing: SQLQueryString = "") async throws -> [CustomerRepository.SearchHit] {

@@ -250,15 +250,20 @@ struct SQLiteConnectionTests {
         }
     }
 
+    /// A SQLite store with a table `notes (n, t)` for inserts, and its columns.
+    private func withNotesTable(_ body: @Sendable (any StoreDatabase, [String]) async throws -> Void) async throws {
+        try await withTestStore(.sqlite) { store, _ in
+            try await store.database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
+            try await body(store.database, ["n", "t"])
+        }
+    }
+
     /// The writer runs a multi-row insert a row at a time (one kept single-row statement),
     /// yet as the one statement it stands for: a refused row takes the rows before it with
     /// it, and the transaction goes on. Rows already converted for SQLite go in alike.
     @Test
     func aMultiRowInsertIsAllOrNothingThoughSteppedRowByRow() async throws {
-        try await withTestStore(.sqlite) { store, _ in
-            let database = store.database
-            try await database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
-            let columns = ["n", "t"]
+        try await withNotesTable { database, columns in
             @Sendable func insert(_ db: any SQLDatabase, _ rows: MultiRowInsert.Rows) async throws {
                 try await db.execute(sql: MultiRowInsert(table: "notes", columns: columns, rows: rows)) { _ in }
             }
@@ -284,10 +289,7 @@ struct SQLiteConnectionTests {
     /// the error rolls back the whole transaction, as every import's does.
     @Test
     func anImportInsertIsUndoneByItsTransaction() async throws {
-        try await withTestStore(.sqlite) { store, _ in
-            let database = store.database
-            try await database.write { db in try await db.raw("CREATE TABLE notes (n BIGINT PRIMARY KEY, t TEXT)").run() }
-            let columns = ["n", "t"]
+        try await withNotesTable { database, columns in
             let inTransaction = Mutex<[Int64]>([])
             await #expect(throws: SQLiteStatementError.self) {
                 try await database.write { db in
