@@ -332,7 +332,7 @@ public final class PostgresStoreDatabase: StoreDatabase {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await untilRunning()
-        return try await client.withConnection { connection in try await body(connection.sql()) }
+        return try await client.withConnection { connection in try await body(PostgresStatements(connection)) }
     }
 
     /// PostgreSQL answers over the network, so there is no hand-off to spare.
@@ -343,7 +343,7 @@ public final class PostgresStoreDatabase: StoreDatabase {
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await untilRunning()
         return try await client.withConnection { connection in
-            let db = connection.sql()
+            let db = PostgresStatements(connection)
             // Said, not assumed: a server whose default is REPEATABLE READ would take the
             // snapshot before a writer waits on a customer's lock, and the purchase summary
             // recomputed after the wait would miss the order committed meanwhile.

@@ -161,9 +161,11 @@ enum ImportRun {
     /// A row for a bulk insert, built from typed cells straight into what the dialect binds:
     /// for SQLite no `any Encodable` is cast (that took a second of the writer's time per
     /// million customers' roles, tags and audit rows).
+    /// For PostgreSQL, a line for COPY (see `PostgresStatements.copy`).
     enum InsertRow: Sendable {
         case values([any Encodable & Sendable])
         case sqlite([SQLiteData])
+        case copy(CopyLine)
 
         enum Cell: Sendable {
             case integer(Int64?)
@@ -182,13 +184,15 @@ enum ImportRun {
                     }
                 })
             } else {
-                self = .values(cells.map { cell -> any Encodable & Sendable in
+                var line = CopyLine()
+                for cell in cells {
                     switch cell {
-                    case .integer(let n): n
-                    case .text(let t): t
-                    case .bool(let b): b
+                    case .integer(let n): line.integer(n)
+                    case .text(let t): line.text(t)
+                    case .bool(let b): line.bool(b)
                     }
-                })
+                }
+                self = .copy(line)
             }
         }
     }
@@ -208,15 +212,33 @@ enum ImportRun {
                            rowByRow: Bool = true) async throws {
         var values: [[any Encodable & Sendable]] = []
         var converted: [[SQLiteData]] = []
+        var lines: [CopyLine] = []
         for row in rows {
             switch row {
             case .values(let v): values.append(v)
             case .sqlite(let v): converted.append(v)
+            case .copy(let line): lines.append(line)
             }
         }
-        // One of the two is empty: a store has one dialect.
+        // Only one kind is there: a store has one dialect.
         if !values.isEmpty { try await insertRows(db, table, columns, values, replacing: replacing, rowByRow: rowByRow) }
         if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted, replacing: replacing, rowByRow: rowByRow) }
+        if !lines.isEmpty {
+            precondition(!replacing, "COPY only adds rows")
+            try await copying(db).copy(into: table, columns, count: lines.count) { n, buffer in
+                buffer.writeBytes(lines[n].bytes)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
+    }
+
+    /// The connection that takes a COPY: rows are made as COPY lines only for PostgreSQL,
+    /// whose store hands every statement a `PostgresStatements`.
+    private static func copying(_ db: any SQLDatabase) throws -> PostgresStatements {
+        guard let statements = db as? PostgresStatements else {
+            throw StoreError.configuration("rows made for PostgreSQL's COPY reached a \(db.dialect.name) database")
+        }
+        return statements
     }
 
     /// Rows whose first column, the id, the writer numbers: `ids[n]` heads `rows[n]`, the rest
@@ -225,13 +247,23 @@ enum ImportRun {
         precondition(ids.count == rows.count, "one id per row of \(table)")
         var values: [[any Encodable & Sendable]] = []
         var converted: [[SQLiteData]] = []
+        var lines: [CopyLine] = []
         for (id, row) in zip(ids, rows) {
             switch row {
             case .values(let v): values.append([bound(id)] + v)
             case .sqlite(let v): converted.append(v)
+            case .copy(let line): lines.append(line)
             }
         }
         if !values.isEmpty { try await insertRows(db, table, columns, values) }
+        if !lines.isEmpty {
+            try await copying(db).copy(into: table, columns, count: lines.count) { n, buffer in
+                buffer.writeString(String(ids[n]))
+                buffer.writeInteger(UInt8(ascii: "\t"))
+                buffer.writeBytes(lines[n].bytes)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
         if !converted.isEmpty {
             try await insertSlices(db, table, columns, count: converted.count) { .numbered(ids: ids[$0], rows: converted[$0]) }
         }

@@ -361,5 +361,22 @@ public enum Schema {
         Migration(version: 12, name: "purchase summary backlog") { sql("""
             CREATE TABLE purchase_summary_backlog (customer_id BIGINT PRIMARY KEY){without_rowid}
             """, $0) },
+        // On PostgreSQL the postings move from a (gram, customer_id) table to one row of grams
+        // per customer in a GIN index, which buffers new entries and merges them in bulk as
+        // FTS5 does: importing 100,000 customers spent 25 of its 30 s of server time inserting
+        // their 3,000,000 gram rows, each with two index entries and a foreign-key check. The
+        // grams compare by their bytes ("C"), not by the database's locale.
+        Migration(version: 13, name: "search postings in a GIN index on PostgreSQL") { dialect in
+            dialect == .sqlite ? [] : sql("""
+                CREATE TABLE search_postings (
+                    customer_id BIGINT PRIMARY KEY REFERENCES customers(id),
+                    grams TEXT[] COLLATE "C" NOT NULL
+                );
+                INSERT INTO search_postings (customer_id, grams)
+                    SELECT customer_id, array_agg(gram ORDER BY gram) FROM search_grams GROUP BY customer_id;
+                CREATE INDEX search_postings_grams ON search_postings USING gin (grams);
+                DROP TABLE search_grams
+                """, dialect)
+        },
     ]
 }

@@ -8,7 +8,8 @@ import SQLKit
 /// scan. SQLite: an FTS5 index, one document per customer (rowid = customer id) holding its
 /// grams as hex tokens; FTS5 buffers a transaction's postings and writes them as compressed
 /// doclists, which takes 0.9 s for 300,000 customers' 11 million grams, where a
-/// (gram, customer_id) B-tree took 12 s. PostgreSQL: that table, `search_grams`.
+/// (gram, customer_id) B-tree took 12 s. PostgreSQL: a row of grams per customer in a GIN
+/// index, which likewise buffers new postings and merges them in bulk.
 /// Either way the candidates are confirmed by substring on `customers.search_text`.
 enum SearchIndex {
     /// The values a customer is found by: name, e-mail, phone (with and without `+`), and for
@@ -149,11 +150,12 @@ enum SearchIndex {
                 ImportRun.InsertRow([.integer(e.id), .text(e.postings.document ?? e.postings.grams.map(token).joined(separator: " "))], .sqlite)
             }, replacing: true)
         } else {
-            // In key order, so each gram's entries are appended where the last write left off
-            // instead of jumping about the index.
-            var rows = entries.flatMap { e in e.postings.grams.map { (gram: $0, id: e.id) } }
-            rows.sort { $0.gram < $1.gram || ($0.gram == $1.gram && $0.id < $1.id) }
-            try await ImportRun.insertRows(db, "search_grams", ["gram", "customer_id"], rows.map { [bound($0.gram), bound($0.id)] })
+            try await ImportRun.insertRows(db, "search_postings", ["customer_id", "grams"], entries.map { e in
+                var line = CopyLine()
+                line.integer(e.id)
+                line.texts(e.postings.grams)
+                return .copy(line)
+            })
         }
     }
 
@@ -161,7 +163,7 @@ enum SearchIndex {
         if usesFTS(db) {
             try await db.raw("DELETE FROM search_postings WHERE rowid = \(bind: id)").run()
         } else {
-            try await db.raw("DELETE FROM search_grams WHERE customer_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM search_postings WHERE customer_id = \(bind: id)").run()
         }
     }
 
@@ -222,7 +224,7 @@ enum SearchIndex {
     }
 
     /// Customers (ids above `after`, in id order, at most `limit`) posted under every gram
-    /// of the query, or, on PostgreSQL, under its three rarest grams.
+    /// of the query.
     private static func candidateScan(_ db: any SQLDatabase, _ grams: [String]) async throws -> (_ after: Int64, _ limit: Int) async throws -> [Int64] {
         if usesFTS(db) {
             // FTS5 walks the grams' doclists together, skipping ahead by rowid.
@@ -234,28 +236,13 @@ enum SearchIndex {
                     """) { try $0.int64("id") }
             }
         }
-        // Drive the scan from the rarest gram (counted up to a cap).
-        var counted: [(gram: String, postings: Int64)] = []
-        if grams.count > 1 {
-            for g in grams {
-                let n = try await db.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_grams WHERE gram = \(bind: g) LIMIT 20000) t")
-                    .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0
-                counted.append((g, n))
-            }
-            counted.sort { $0.postings < $1.postings }
-        }
-        let driving = counted.first?.gram ?? grams[0]
-        // The next two rarest grams must be there too: checked on the postings' own index, they
-        // cut the candidates a substring test must read (for "wang", 14,918 postings of "ng"
-        // become the 1,450 that also have "wa", and a search that finds nothing ends at once).
-        var alsoHas = SQLQueryString("")
-        for other in counted.dropFirst().prefix(2) {
-            alsoHas = alsoHas + " AND EXISTS (SELECT 1 FROM search_grams h WHERE h.gram = \(bind: other.gram) AND h.customer_id = g.customer_id)"
-        }
-        let others = alsoHas
+        // The GIN index intersects the grams' postings itself, skipping through the common
+        // ones by the rarest. The first slice says nothing of ids: the planner would AND the
+        // postings with a scan of every key of the primary index.
         return { after, limit in
-            try await db.rows("SELECT g.customer_id FROM search_grams g WHERE g.gram = \(bind: driving) AND g.customer_id > \(bind: after)"
-                              + others + " ORDER BY g.customer_id LIMIT \(bind: limit)") { try $0.int64("customer_id") }
+            let above: SQLQueryString = after == Int64.min ? "" : " AND customer_id > \(bind: after)"
+            return try await db.rows("SELECT customer_id FROM search_postings WHERE grams @> \(bind: grams)" + above
+                                     + " ORDER BY customer_id LIMIT \(bind: limit)") { try $0.int64("customer_id") }
         }
     }
 }

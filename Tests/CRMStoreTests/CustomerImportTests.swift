@@ -27,10 +27,8 @@ struct CustomerImportTests {
         }
     }
 
-    /// The search index's table: FTS5 documents on SQLite, gram rows on PostgreSQL.
-    static func postings(_ backend: TestBackend) -> String {
-        backend == .sqlite ? "search_postings" : "search_grams"
-    }
+    /// The search index's table: FTS5 documents on SQLite, gram arrays on PostgreSQL.
+    static let postings = "search_postings"
 
     /// Problems collected by the sink, as the error report file would get them.
     final class Collected: Sendable {
@@ -133,14 +131,14 @@ struct CustomerImportTests {
     func allOrNothingLeavesTheDatabaseUnchangedAndDryRunWritesNothing(backend: TestBackend) async throws {
         try await withTestStore(backend) { store, users in
             _ = try await store.customerImport.run(try Self.source("external_id,name\nK1,老客户\n"), options: CustomerImportOptions(), by: users.admin)
-            let before = (try await Self.count(store, "customers"), try await Self.count(store, "audit_log"), try await Self.count(store, Self.postings(backend)))
+            let before = (try await Self.count(store, "customers"), try await Self.count(store, "audit_log"), try await Self.count(store, Self.postings))
             let file = "external_id,name,email\nK1,老客户改名,old@example.com\nK2,新客户,new@example.com\nK3,坏邮件,bad@\n"
             let strict = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(mode: .allOrNothing, batchSize: 1),
                                                             by: users.admin)
             #expect(!strict.committed && strict.failed == 1 && strict.problems.first?.row == 4)
             let dry = try await store.customerImport.run(try Self.source(file), options: CustomerImportOptions(dryRun: true), by: users.admin)
             #expect(!dry.committed && dry.created == 1 && dry.updated == 1 && dry.failed == 1)
-            let after = (try await Self.count(store, "customers"), try await Self.count(store, "audit_log"), try await Self.count(store, Self.postings(backend)))
+            let after = (try await Self.count(store, "customers"), try await Self.count(store, "audit_log"), try await Self.count(store, Self.postings))
             #expect(after == before)
             #expect(try await store.customers.search("老客户").first?.name == "老客户")
             // A good file all or nothing, a row a batch: every customer is found by search, its postings written with it.

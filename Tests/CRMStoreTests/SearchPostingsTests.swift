@@ -7,15 +7,14 @@ import Testing
 
 @Suite("Search postings")
 struct SearchPostingsTests {
-    /// A database made before migration 9 had its postings in `search_grams`; after it, the
-    /// same customers are found through the FTS5 index, and a rename moves their postings.
-    @Test func sqliteMigrationMovesTheGramsIntoFTS5() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try await SQLiteStoreDatabase(path: dir.appendingPathComponent("crm.sqlite").path, readers: 1, logger: testLogger)
-        do {
-            try await Migrator(database: db, migrations: Schema.migrations.filter { $0.version < 9 }, logger: testLogger).migrate()
+    /// A database made before the postings moved (migration 9 on SQLite, 13 on PostgreSQL)
+    /// had them in `search_grams`; after it, the same customers are found through the new
+    /// index, and a rename moves their postings.
+    @Test(arguments: TestBackend.available)
+    func migrationMovesTheGramRowsIntoTheIndex(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, migrated: false) { db in
+            let moved = backend == .sqlite ? 9 : 13
+            try await Migrator(database: db, migrations: Schema.migrations.filter { $0.version < moved }, logger: testLogger).migrate()
             let old: [(Int64, [String])] = [(1, ["张伟", "zhang.wei@example.com"]), (2, ["王芳", "Acme 公司"]), (3, ["Smith"])]
             try await db.write { db in
                 for (id, values) in old {
@@ -41,9 +40,13 @@ struct SearchPostingsTests {
             #expect(try await store.customers.search("SMI").map(\.id.rawValue) == [3])
             #expect(try await store.customers.search("赵").isEmpty)
             let tables = try await db.read { db in
-                try await db.rows("SELECT name FROM sqlite_master WHERE name LIKE 'search%' AND type = 'table' ORDER BY name") { try $0.string("name") }
+                try await db.rows(backend == .sqlite
+                    ? "SELECT name FROM sqlite_master WHERE name LIKE 'search%' AND type = 'table' ORDER BY name"
+                    : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'search%'") {
+                    try $0.string("name")
+                }
             }
-            #expect(!tables.contains("search_grams"))
+            #expect(!tables.contains("search_grams") && tables.contains("search_postings"))
 
             let zhang = try await store.customers.get(Customer.ID(1))
             var renamed = CustomerInput(zhang)
@@ -52,32 +55,32 @@ struct SearchPostingsTests {
             #expect(try await store.customers.search("赵").map(\.id.rawValue) == [1])
             // The old name's postings are gone from the index itself (search would also drop
             // them by substring), and the other customers' stay.
-            let posted = try await db.read { db in
-                (try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("伟"))") {
-                    try $0.int64("id")
-                 },
-                 try await db.rows("SELECT COUNT(*) AS n FROM search_postings") { try $0.int64("n") })
-            }
-            #expect(posted.0.isEmpty && posted.1 == [3])
+            #expect(try await Self.posted("伟", backend, db).isEmpty)
+            #expect(try await Self.posted("公司", backend, db) == [2])
+            #expect(try await Self.posted("th", backend, db) == [3])
 
-            // Posted again without being removed first: the new grams replace the old ones.
-            try await db.write { db in
-                try await db.raw("UPDATE customers SET name = '孙悟空' WHERE id = 1").run()
-                try await SearchIndex.reindex(db, Customer.ID(1), fresh: true)
+            // Posted again without being removed first (SQLite: the new grams replace the old ones).
+            if backend == .sqlite {
+                try await db.write { db in
+                    try await db.raw("UPDATE customers SET name = '孙悟空' WHERE id = 1").run()
+                    try await SearchIndex.reindex(db, Customer.ID(1), fresh: true)
+                }
+                #expect(try await Self.posted("赵", backend, db).isEmpty)
+                #expect(try await Self.posted("悟", backend, db) == [1])
             }
-            let afterRepost = try await db.read { db in
-                (try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("赵"))") {
+        }
+    }
+
+    /// The customers posted under `gram`, read from the index itself.
+    static func posted(_ gram: String, _ backend: TestBackend, _ db: any StoreDatabase) async throws -> [Int64] {
+        try await db.read { db in
+            backend == .sqlite
+                ? try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token(gram)) ORDER BY rowid") {
                     try $0.int64("id")
-                 },
-                 try await db.rows("SELECT rowid AS id FROM search_postings WHERE search_postings MATCH \(bind: SearchIndex.token("悟"))") {
+                }
+                : try await db.rows("SELECT customer_id AS id FROM search_postings WHERE grams @> \(bind: [gram]) ORDER BY customer_id") {
                     try $0.int64("id")
-                 })
-            }
-            #expect(afterRepost.0.isEmpty && afterRepost.1 == [1])
-            await db.close()
-        } catch {
-            await db.close()
-            throw error
+                }
         }
     }
 

@@ -22,8 +22,10 @@ public let testLogger: Logger = {
 }()
 
 /// Runs `body` on a new, migrated, empty database of `backend`: a temporary SQLite file,
-/// or a schema of its own in the test PostgreSQL database, removed afterwards.
-public func withTestDatabase<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (any StoreDatabase) async throws -> T) async throws -> T {
+/// or a schema of its own in the test PostgreSQL database, removed afterwards. With
+/// `migrated` false the database is left empty, for tests of the migrations themselves.
+public func withTestDatabase<T: Sendable>(_ backend: TestBackend, migrated: Bool = true,
+                                          _ body: @Sendable (any StoreDatabase) async throws -> T) async throws -> T {
     switch backend {
     case .sqlite:
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-test-\(UUID().uuidString)")
@@ -31,7 +33,7 @@ public func withTestDatabase<T: Sendable>(_ backend: TestBackend, _ body: @Senda
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try await SQLiteStoreDatabase(path: dir.appendingPathComponent("crm.sqlite").path, readers: 2, logger: testLogger)
         do {
-            try await Migrator(database: db, logger: testLogger).migrate()
+            if migrated { try await Migrator(database: db, logger: testLogger).migrate() }
             let result = try await body(db)
             await db.close()
             return result
@@ -51,7 +53,7 @@ public func withTestDatabase<T: Sendable>(_ backend: TestBackend, _ body: @Senda
             defer { group.cancelAll() }
             try await admin.write { db in try await db.raw("CREATE SCHEMA \(unsafeRaw: String(schema))").run() }
             do {
-                try await Migrator(database: scoped, logger: testLogger).migrate()
+                if migrated { try await Migrator(database: scoped, logger: testLogger).migrate() }
                 let result = try await body(scoped)
                 try await admin.write { db in try await db.raw("DROP SCHEMA \(unsafeRaw: String(schema)) CASCADE").run() }
                 return result
