@@ -295,11 +295,16 @@ enum ImportRun {
                                     where condition: String? = nil, _ decode: @escaping @Sendable (Row) throws -> T) async throws -> [T] {
         var out: [T] = []
         let unique = Array(Set(values))
-        let prefix = "\(select) WHERE " + (condition.map { "\($0) AND " } ?? "") + "\(column) IN ("
+        let prefix = "\(select) WHERE " + (condition.map { "\($0) AND " } ?? "")
+        // PostgreSQL takes the keys as one array: 5,000 bound values, each encoded and then
+        // planned as a parameter of its own, took ten times as long as the index probes.
+        let asArray = db.dialect.name != "sqlite"
         // A prepared batch's keys in one statement (its rows are 5,000 at most): each statement is a
         // hand-off to the database's thread and back.
         for start in stride(from: 0, to: unique.count, by: 5_000) {
-            let sql: SQLQueryString = "\(unsafeRaw: prefix)\(binds: unique[start..<min(start + 5_000, unique.count)].map { $0 }))"
+            let keys = Array(unique[start..<min(start + 5_000, unique.count)])
+            let sql: SQLQueryString = asArray ? "\(unsafeRaw: prefix)\(unsafeRaw: column) = ANY(\(bind: keys))"
+                                              : "\(unsafeRaw: prefix)\(unsafeRaw: column) IN (\(binds: keys))"
             out += try await db.rows(sql, decode)
         }
         return out
