@@ -63,6 +63,12 @@ public enum Normalise {
         guard !domain.contains(UInt8(ascii: "@")), domain.contains(UInt8(ascii: ".")), domain.first != UInt8(ascii: "."),
               domain.last != UInt8(ascii: "."), !zip(domain, domain.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") })
         else { return nil }
+        // A combining mark after `@` or `.` makes it part of another character, where code
+        // that splits the address by character would not find it: refused as not an address.
+        if bytes.contains(where: { $0 >= 0x80 }) {
+            guard value.count(where: { $0 == "@" }) == 1,
+                  value.count(where: { $0 == "." }) == bytes.count(where: { $0 == UInt8(ascii: ".") }) else { return nil }
+        }
         return value
     }
 

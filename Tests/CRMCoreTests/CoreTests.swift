@@ -47,12 +47,17 @@ struct CoreTests {
         func searchKey(_ raw: String) -> String { Normalise.name(raw).lowercased().filter { !$0.isWhitespace } }
         func email(_ raw: String) -> String? {
             let value = Normalise.name(raw).lowercased()
+            // An `@`, `.` or space joined by a combining mark is no longer one, and no address has such.
+            for d in ["@", ".", " "] as [Unicode.Scalar] where value.unicodeScalars.count(where: { $0 == d }) != value.count(where: { $0 == Character(d) }) {
+                return nil
+            }
             let parts = value.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !value.contains(" " as Character), parts[1].contains("." as Character),
                   !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains("..") else { return nil }
             return value
         }
-        let pool = Array("aZ.@ 张伟·ＡＢ１　ÉßİΣ-9\t")
+        // With a combining mark, which joins the character before it (an `@` so joined is no `@`).
+        let pool = Array("aZ.@ 张伟·ＡＢ１　ÉßİΣ-9\t") + [Character("\u{301}")]
         var differing: [String] = []
         for _ in 0..<20_000 {
             let text = String((0..<Int.random(in: 0...9)).map { _ in pool.randomElement()! })
@@ -71,6 +76,8 @@ struct CoreTests {
             #expect(Normalise.email(bad) == nil, "\(bad)")
         }
         #expect(Normalise.email("a b@example.com") == nil)
+        #expect(Normalise.email("a@\u{301}example.com") == nil && Normalise.email("a@example.\u{301}com") == nil)
+        #expect(Normalise.email("jos\u{E9}@example.com") == "jos\u{E9}@example.com" && Normalise.email("jose\u{301}@example.com") != nil)
         #expect(Normalise.phone("138-1234-5678") == "+8613812345678")
         #expect(Normalise.phone("010 6552 9988") == "+861065529988", "trunk 0 dropped")
         #expect(Normalise.phone("+1 (415) 555-0100") == "+14155550100")
