@@ -435,14 +435,27 @@ public struct PurchaseSummaryRepository: Sendable {
     /// at a time, and takes them out of it; returns how many. Their orders were only ever
     /// added since their summaries were last exact (any other change recomputes at once), so
     /// an upsert of their aggregates is enough.
+    ///
+    /// One pass over the ids: every customer in the backlog when it begins is settled, and
+    /// one put back behind it (by an import still running) is left to that import's own
+    /// settling. Going round until the backlog was empty, it could be kept going for as long
+    /// as another import ran.
     @discardableResult
     public func settleBacklog(perTransaction: Int = 20_000) async throws -> Int {
+        try await settleBacklog(perTransaction: perTransaction, afterEach: nil)
+    }
+
+    /// `afterEach` runs after each transaction (for tests: a concurrent import's writes).
+    func settleBacklog(perTransaction: Int, afterEach: (@Sendable () async throws -> Void)?) async throws -> Int {
         let dialect = database.dialect
         var settled = 0
+        var after = Int64.min
         while true {
+            let above = after
             let ids = try await database.write { db -> [Int64] in
                 let ids = try await db.rows("""
-                    SELECT customer_id FROM purchase_summary_backlog ORDER BY customer_id LIMIT \(bind: max(1, perTransaction))
+                    SELECT customer_id FROM purchase_summary_backlog WHERE customer_id > \(bind: above)
+                    ORDER BY customer_id LIMIT \(bind: max(1, perTransaction))
                     """) { try $0.int64("customer_id") }
                 guard !ids.isEmpty else { return [] }
                 for start in stride(from: 0, to: ids.count, by: 1000) {
@@ -456,8 +469,10 @@ public struct PurchaseSummaryRepository: Sendable {
                 }
                 return ids
             }
-            if ids.isEmpty { return settled }
+            guard let last = ids.last else { return settled }
+            after = last
             settled += ids.count
+            try await afterEach?()
         }
     }
 

@@ -3,6 +3,7 @@ import CRMCore
 import CRMTestSupport
 import Foundation
 import SQLKit
+import Synchronization
 import Testing
 
 @Suite("Order and product import from CSV")
@@ -71,6 +72,26 @@ struct OrderImportTests {
             #expect(try await store.summaries.verify().isEmpty)
             #expect(try await store.summaries.summaries(of: a.id) == exact)
             #expect(try await store.summaries.settleBacklog() == 0)
+        }
+    }
+
+    /// Settling makes one pass: a customer put back behind it after every transaction (as a
+    /// concurrent import would) does not keep it going; that customer is left in the backlog.
+    @Test(arguments: TestBackend.available)
+    func settlingEndsThoughAnotherImportKeepsAdding(backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let (a, b, _, _) = try await Self.seed(store, users)
+            _ = try await store.orderImport.run(try Self.source(Self.lines), options: OrderImportOptions(), by: users.admin)
+            try await store.database.write { db in try await PurchaseSummaries.postpone(db, [a.id.rawValue, b.id.rawValue]) }
+            struct KeptGoing: Error {}
+            let transactions = Mutex(0)
+            let settled = try await store.summaries.settleBacklog(perTransaction: 1) {
+                guard transactions.withLock({ $0 += 1; return $0 }) < 20 else { throw KeptGoing() }
+                try await store.database.write { db in try await PurchaseSummaries.postpone(db, [min(a.id.rawValue, b.id.rawValue)]) }
+            }
+            #expect(settled == 2)
+            #expect(try await store.summaries.verify().isEmpty)
+            #expect(try await Self.count(store, "purchase_summary_backlog") == 1)
         }
     }
 
