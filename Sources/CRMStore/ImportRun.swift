@@ -158,12 +158,11 @@ enum ImportRun {
         try await insertSlices(db, table, columns, count: rows.count, replacing: replacing, rowByRow: rowByRow) { .values(rows[$0]) }
     }
 
-    /// A row for a bulk insert, built from typed cells straight into what the dialect binds:
-    /// for SQLite no `any Encodable` is cast (that took a second of the writer's time per
-    /// million customers' roles, tags and audit rows).
-    /// For PostgreSQL, a line for COPY (see `PostgresStatements.copy`).
+    /// A row for a bulk insert, built from typed cells straight into what the dialect takes:
+    /// for SQLite the values it binds, with no `any Encodable` cast (that took a second of the
+    /// writer's time per million customers' roles, tags and audit rows); for PostgreSQL a line
+    /// for COPY (see `PostgresStatements.copy`).
     enum InsertRow: Sendable {
-        case values([any Encodable & Sendable])
         case sqlite([SQLiteData])
         case copy(CopyLine)
 
@@ -210,18 +209,15 @@ enum ImportRun {
 
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow], replacing: Bool = false,
                            rowByRow: Bool = true) async throws {
-        var values: [[any Encodable & Sendable]] = []
         var converted: [[SQLiteData]] = []
         var lines: [CopyLine] = []
         for row in rows {
             switch row {
-            case .values(let v): values.append(v)
             case .sqlite(let v): converted.append(v)
             case .copy(let line): lines.append(line)
             }
         }
         // Only one kind is there: a store has one dialect.
-        if !values.isEmpty { try await insertRows(db, table, columns, values, replacing: replacing, rowByRow: rowByRow) }
         if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted, replacing: replacing, rowByRow: rowByRow) }
         if !lines.isEmpty {
             precondition(!replacing, "COPY only adds rows")
@@ -245,17 +241,14 @@ enum ImportRun {
     /// of which was made beforehand (SQLite's rows are bound as they are, not copied again).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], ids: [Int64], _ rows: [InsertRow]) async throws {
         precondition(ids.count == rows.count, "one id per row of \(table)")
-        var values: [[any Encodable & Sendable]] = []
         var converted: [[SQLiteData]] = []
         var lines: [CopyLine] = []
-        for (id, row) in zip(ids, rows) {
+        for row in rows {
             switch row {
-            case .values(let v): values.append([bound(id)] + v)
             case .sqlite(let v): converted.append(v)
             case .copy(let line): lines.append(line)
             }
         }
-        if !values.isEmpty { try await insertRows(db, table, columns, values) }
         if !lines.isEmpty {
             try await copying(db).copy(into: table, columns, count: lines.count) { n, buffer in
                 buffer.writeString(String(ids[n]))

@@ -51,15 +51,26 @@ struct PostgresStatements: SQLDatabase {
 
 /// One row in the text format of PostgreSQL's COPY: fields split by tabs, `\N` for NULL,
 /// and a backslash escape for a backslash, tab, newline or carriage return in a value, so
-/// no value can end its field or row early. Built where the rows are prepared, off the
-/// writer's time.
+/// no value can end its field or row early. Import rows are made where they are prepared,
+/// off the writer's time.
 struct CopyLine: Sendable {
     private(set) var bytes: [UInt8] = []
+    /// Counted, not read off `bytes`: an empty first field writes no bytes.
+    private var fields = 0
 
     init() {}
 
     private mutating func separate() {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: "\t")) }
+        if fields > 0 { bytes.append(UInt8(ascii: "\t")) }
+        fields += 1
+    }
+
+    /// The fields of `other`, after this line's.
+    mutating func append(_ other: CopyLine) {
+        guard other.fields > 0 else { return }
+        if fields > 0 { bytes.append(UInt8(ascii: "\t")) }
+        bytes += other.bytes
+        fields += other.fields
     }
 
     mutating func integer(_ n: Int64?) {
