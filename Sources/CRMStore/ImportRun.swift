@@ -209,38 +209,27 @@ enum ImportRun {
 
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ rows: [InsertRow], replacing: Bool = false,
                            rowByRow: Bool = true) async throws {
-        var converted: [[SQLiteData]] = []
-        var lines: [CopyLine] = []
-        for row in rows {
-            switch row {
-            case .sqlite(let v): converted.append(v)
-            case .copy(let line): lines.append(line)
-            }
-        }
-        // Only one kind is there: a store has one dialect.
+        let (converted, lines) = split(rows)
         if !converted.isEmpty { try await insertRows(db, table, columns, converted: converted, replacing: replacing, rowByRow: rowByRow) }
         if !lines.isEmpty {
             precondition(!replacing, "COPY only adds rows")
-            try await copying(db).copy(into: table, columns, count: lines.count) { n, buffer in
-                buffer.writeBytes(lines[n].bytes)
-                buffer.writeInteger(UInt8(ascii: "\n"))
-            }
+            try await copy(db, table, columns, lines)
         }
-    }
-
-    /// The connection that takes a COPY: rows are made as COPY lines only for PostgreSQL,
-    /// whose store hands every statement a `PostgresStatements`.
-    private static func copying(_ db: any SQLDatabase) throws -> PostgresStatements {
-        guard let statements = db as? PostgresStatements else {
-            throw StoreError.configuration("rows made for PostgreSQL's COPY reached a \(db.dialect.name) database")
-        }
-        return statements
     }
 
     /// Rows whose first column, the id, the writer numbers: `ids[n]` heads `rows[n]`, the rest
     /// of which was made beforehand (SQLite's rows are bound as they are, not copied again).
     static func insertRows(_ db: any SQLDatabase, _ table: String, _ columns: [String], ids: [Int64], _ rows: [InsertRow]) async throws {
         precondition(ids.count == rows.count, "one id per row of \(table)")
+        let (converted, lines) = split(rows)
+        if !lines.isEmpty { try await copy(db, table, columns, lines, ids: ids) }
+        if !converted.isEmpty {
+            try await insertSlices(db, table, columns, count: converted.count) { .numbered(ids: ids[$0], rows: converted[$0]) }
+        }
+    }
+
+    /// The rows by what their dialect takes; only one kind is there, as a store has one dialect.
+    private static func split(_ rows: [InsertRow]) -> (sqlite: [[SQLiteData]], copy: [CopyLine]) {
         var converted: [[SQLiteData]] = []
         var lines: [CopyLine] = []
         for row in rows {
@@ -249,16 +238,22 @@ enum ImportRun {
             case .copy(let line): lines.append(line)
             }
         }
-        if !lines.isEmpty {
-            try await copying(db).copy(into: table, columns, count: lines.count) { n, buffer in
+        return (converted, lines)
+    }
+
+    /// COPY lines into `table`, each headed by its id when `ids` are given. Lines are made
+    /// only for PostgreSQL, whose store hands every statement a `PostgresStatements`.
+    private static func copy(_ db: any SQLDatabase, _ table: String, _ columns: [String], _ lines: [CopyLine], ids: [Int64]? = nil) async throws {
+        guard let statements = db as? PostgresStatements else {
+            throw StoreError.configuration("rows made for PostgreSQL's COPY reached a \(db.dialect.name) database")
+        }
+        try await statements.copy(into: table, columns, count: lines.count) { n, buffer in
+            if let ids {
                 buffer.writeString(String(ids[n]))
                 buffer.writeInteger(UInt8(ascii: "\t"))
-                buffer.writeBytes(lines[n].bytes)
-                buffer.writeInteger(UInt8(ascii: "\n"))
             }
-        }
-        if !converted.isEmpty {
-            try await insertSlices(db, table, columns, count: converted.count) { .numbered(ids: ids[$0], rows: converted[$0]) }
+            buffer.writeBytes(lines[n].bytes)
+            buffer.writeInteger(UInt8(ascii: "\n"))
         }
     }
 
