@@ -1,0 +1,142 @@
+@testable import CRMStore
+import CRMTestSupport
+import SQLKit
+import Testing
+
+/// Rows may only refer to customers, orders and products that exist, and those that are
+/// referred to may not be deleted: foreign keys on SQLite, checks per statement on
+/// PostgreSQL (migration 14). Each case is tried with plain statements and, on
+/// PostgreSQL, with COPY, which is how imports write.
+@Suite("References between customers, orders and products")
+struct ReferenceTests {
+    struct Stored: Sendable {
+        var customer: Int64
+        var order: Int64
+        var product: Int64
+    }
+
+    /// A customer with one order of one product.
+    static func stored(_ store: Store, _ users: TestUsers) async throws -> Stored {
+        let c = try await store.customers.create(makeCustomerInput("引用"), by: users.admin)
+        let p = try await store.products.create(makeProductInput(), by: users.admin)
+        let o = try await store.orders.create(makeOrderInput(customer: c.id, product: p.id), by: users.admin)
+        return Stored(customer: c.id.rawValue, order: o.id.rawValue, product: p.id.rawValue)
+    }
+
+    static func count(_ db: any SQLDatabase, _ table: String) async throws -> Int64 {
+        try await db.rows("SELECT count(*) AS n FROM \(unsafeRaw: table)") { try $0.int64("n") }.first ?? -1
+    }
+
+    /// `statement` must fail and leave `table` as it was.
+    static func refused(_ store: Store, _ table: String, _ what: String,
+                        _ statement: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        let before = try await store.database.read { try await count($0, table) }
+        var failed = false
+        do { try await store.database.write { try await statement($0) } } catch { failed = true }
+        #expect(failed, "\(what) was not refused")
+        #expect(try await store.database.read { try await count($0, table) } == before, "\(what) changed \(table)")
+    }
+
+    @Test(arguments: TestBackend.available)
+    func rowsReferringToMissingRowsAreRefused(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let s = try await Self.stored(store, users)
+            let missing: Int64 = 999_999
+            @Sendable func line(order: Int64, product: Int64) -> SQLQueryString {
+                "INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, discount, unit_cost, on_promotion) VALUES (\(bind: order), 9, \(bind: product), 1, 100, 0, 50, \(bind: false))"
+            }
+            try await Self.refused(store, "order_lines", "a line of a missing order") { try await $0.raw(line(order: missing, product: s.product)).run() }
+            try await Self.refused(store, "order_lines", "a line of a missing product") { try await $0.raw(line(order: s.order, product: missing)).run() }
+            try await Self.refused(store, "orders", "an order of a missing customer") {
+                try await $0.raw("""
+                    INSERT INTO orders (customer_id, order_date, currency, revenue, cost, promotion_revenue, created_at, updated_at, version)
+                    VALUES (\(bind: missing), '2026-01-01', 'CNY', 1, 1, 0, 'x', 'x', 1)
+                    """).run()
+            }
+            try await Self.refused(store, "orders", "an order moved to a missing customer") {
+                try await $0.raw("UPDATE orders SET customer_id = \(bind: missing) WHERE id = \(bind: s.order)").run()
+            }
+            // Of several rows one is bad: the statement fails whole.
+            try await Self.refused(store, "customer_tags", "tags of one existing and one missing customer") {
+                try await $0.raw("INSERT INTO customer_tags (customer_id, tag) VALUES (\(bind: s.customer), 'a'), (\(bind: missing), 'b')").run()
+            }
+            // The same rows referring to what exists are written.
+            try await store.database.write { db in
+                try await db.raw(line(order: s.order, product: s.product)).run()
+                try await db.raw("INSERT INTO customer_tags (customer_id, tag) VALUES (\(bind: s.customer), 'a')").run()
+            }
+            #expect(try await store.database.read { try await Self.count($0, "order_lines") } == 2)
+        }
+    }
+
+    @Test(arguments: TestBackend.available.filter { $0 == .postgres })
+    func copiedRowsReferringToMissingRowsAreRefused(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let s = try await Self.stored(store, users)
+            @Sendable func line(order: Int64, product: Int64) -> ImportRun.InsertRow {
+                .init([.integer(order), .integer(2), .integer(product), .integer(1), .integer(100), .integer(0), .integer(50), .bool(false)], .postgres)
+            }
+            let columns = ["order_id", "line_no", "product_id", "quantity", "unit_price", "discount", "unit_cost", "on_promotion"]
+            try await Self.refused(store, "order_lines", "copied lines, one of a missing order") {
+                try await ImportRun.insertRows($0, "order_lines", columns, [line(order: s.order, product: s.product), line(order: 999_999, product: s.product)])
+            }
+            try await Self.refused(store, "order_lines", "a copied line of a missing product") {
+                try await ImportRun.insertRows($0, "order_lines", columns, [line(order: s.order, product: 999_999)])
+            }
+            try await store.database.write { try await ImportRun.insertRows($0, "order_lines", columns, [line(order: s.order, product: s.product)]) }
+            #expect(try await store.database.read { try await Self.count($0, "order_lines") } == 2)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func rowsReferredToCannotBeDeleted(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let s = try await Self.stored(store, users)
+            try await Self.refused(store, "customers", "deleting a customer with an order") {
+                try await $0.raw("DELETE FROM customers WHERE id = \(bind: s.customer)").run()
+            }
+            try await Self.refused(store, "orders", "deleting an order with lines") { try await $0.raw("DELETE FROM orders WHERE id = \(bind: s.order)").run() }
+            try await Self.refused(store, "products", "deleting a product on an order line") {
+                try await $0.raw("DELETE FROM products WHERE id = \(bind: s.product)").run()
+            }
+            // Nothing refers to a new customer: deleting it is allowed, as with a foreign key.
+            let lone = try await store.customers.create(makeCustomerInput("孤"), by: users.admin)
+            try await store.database.write { db in
+                // On SQLite the search postings are an FTS5 table, keyed by rowid.
+                for table in ["customer_roles", "customer_tags"] + (backend == .postgres ? ["search_postings"] : []) {
+                    try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE customer_id = \(bind: lone.id.rawValue)").run()
+                }
+                try await db.raw("DELETE FROM customers WHERE id = \(bind: lone.id.rawValue)").run()
+            }
+            #expect(try await store.database.read { try await Self.count($0, "customers") } == 1)
+        }
+    }
+
+    /// On PostgreSQL no foreign key refers to customers, orders or products any more but a
+    /// customer's `merged_into`, and every reference listed is checked on insert and update.
+    @Test(arguments: TestBackend.available.filter { $0 == .postgres })
+    func everyReferenceIsCheckedPerStatement(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (keys, triggers) = try await db.read { db in
+                let keys = try await db.rows("""
+                    SELECT conrelid::regclass::text AS t, a.attname AS c FROM pg_constraint k
+                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+                    WHERE k.contype = 'f' AND k.connamespace = current_schema()::regnamespace
+                      AND k.confrelid::regclass::text IN ('customers', 'orders', 'products')
+                    """) { "\(try $0.string("t")).\(try $0.string("c"))" }
+                let triggers = try await db.rows("""
+                    SELECT tgname AS n FROM pg_trigger WHERE NOT tgisinternal
+                      AND tgrelid::regclass::text IN (SELECT tablename FROM pg_tables WHERE schemaname = current_schema())
+                    """) { try $0.string("n") }
+                return (keys, Set(triggers))
+            }
+            #expect(keys == ["customers.merged_into"])
+            for table in Set(StatementReferences.references.map(\.table)) {
+                #expect(triggers.contains("\(table)_references_on_insert") && triggers.contains("\(table)_references_on_update"), "\(table)")
+            }
+            for referred in ["customers", "orders", "products"] {
+                #expect(triggers.contains("\(referred)_referrers_on_delete"), "\(referred)")
+            }
+        }
+    }
+}
