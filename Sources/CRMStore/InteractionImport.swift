@@ -152,7 +152,8 @@ enum CustomerReferences {
             }
         }
         let select = "SELECT COALESCE(c.merged_into, c.id) AS id, "
-            + "(SELECT owner_id FROM customers s WHERE s.id = COALESCE(c.merged_into, c.id)) AS owner_id, "
+            // The survivor's owner is looked up only for a merged customer (a probe per key).
+            + "CASE WHEN c.merged_into IS NULL THEN c.owner_id ELSE (SELECT owner_id FROM customers s WHERE s.id = c.merged_into) END AS owner_id, "
         let decode: @Sendable (Row) throws -> Found = {
             Found(id: try $0.int64("id"), owner: try $0.optionalID("owner_id"), key: try $0.string("k"))
         }
