@@ -396,15 +396,23 @@ public enum Schema {
 ///
 /// A statement that writes rows referring to a missing customer, order or product fails
 /// with SQLSTATE 23503 (foreign_key_violation), as the foreign key's did; so does deleting
-/// one that something still refers to. What the foreign keys did besides, and these do
-/// not: lock the referred-to row against a concurrent delete (none are ever deleted), and
-/// refuse a change of its id (ids are identities, never updated). SQLite keeps the foreign
-/// keys, whose checks cost it little.
+/// one that something still refers to. A foreign key also locked the row referred to (FOR
+/// KEY SHARE), which a merge's FOR UPDATE of both customers waits for: so a merge moved the
+/// interactions, tasks, consents and contacts another transaction was writing for the
+/// customer it archived. Those references (`locks`) still take that lock, once per
+/// statement for the customers its rows name, at the statement's end rather than at each
+/// row. The others are written by transactions that already hold the customer's row
+/// (order writes lock their customers, a customer's tags, roles and postings are written
+/// with the customer) or refer to rows nothing moves or deletes. Not kept either: refusing
+/// a change of a referred-to id (ids are identities, never updated). SQLite keeps the
+/// foreign keys, whose checks cost it little, and has one writer.
 enum StatementReferences {
     struct Reference {
         var table: String
         var column: String
         var referred: String
+        /// Locks the referred rows (FOR KEY SHARE), as a foreign key did.
+        var locks = false
     }
 
     static let references: [Reference] = [
@@ -415,12 +423,12 @@ enum StatementReferences {
         .init(table: "purchase_months", column: "customer_id", referred: "customers"),
         .init(table: "customer_roles", column: "customer_id", referred: "customers"),
         .init(table: "customer_tags", column: "customer_id", referred: "customers"),
-        .init(table: "contacts", column: "organisation_id", referred: "customers"),
-        .init(table: "contacts", column: "person_id", referred: "customers"),
+        .init(table: "contacts", column: "organisation_id", referred: "customers", locks: true),
+        .init(table: "contacts", column: "person_id", referred: "customers", locks: true),
         .init(table: "search_postings", column: "customer_id", referred: "customers"),
-        .init(table: "interactions", column: "customer_id", referred: "customers"),
-        .init(table: "tasks", column: "customer_id", referred: "customers"),
-        .init(table: "consents", column: "customer_id", referred: "customers"),
+        .init(table: "interactions", column: "customer_id", referred: "customers", locks: true),
+        .init(table: "tasks", column: "customer_id", referred: "customers", locks: true),
+        .init(table: "consents", column: "customer_id", referred: "customers", locks: true),
         .init(table: "analytics_history", column: "customer_id", referred: "customers"),
         .init(table: "customer_merges", column: "survivor_id", referred: "customers"),
         .init(table: "customer_merges", column: "merged_id", referred: "customers"),
@@ -442,7 +450,10 @@ enum StatementReferences {
                     RAISE EXCEPTION 'insert or update on table "\(table)" violates its reference \(r.column) → \(r.referred)(id)'
                       USING ERRCODE = 'foreign_key_violation', TABLE = '\(table)', COLUMN = '\(r.column)';
                   END IF;
-                """
+                """ + (!r.locks ? "" : """
+
+                  PERFORM FROM \(r.referred) r WHERE r.id IN (SELECT n.\(r.column) FROM new_rows n) ORDER BY r.id FOR KEY SHARE;
+                """)
             }
             statements.append(function("check_references_of_\(table)", checks))
             for event in ["insert", "update"] {

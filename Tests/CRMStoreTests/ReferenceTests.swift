@@ -1,3 +1,4 @@
+import CRMCore
 @testable import CRMStore
 import CRMTestSupport
 import SQLKit
@@ -27,13 +28,17 @@ struct ReferenceTests {
         try await db.rows("SELECT count(*) AS n FROM \(unsafeRaw: table)") { try $0.int64("n") }.first ?? -1
     }
 
-    /// `statement` must fail and leave `table` as it was.
+    /// `statement` must fail as a reference fails (SQLSTATE 23503 on PostgreSQL, SQLite's
+    /// foreign key message), and leave `table` as it was.
     static func refused(_ store: Store, _ table: String, _ what: String,
                         _ statement: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
         let before = try await store.database.read { try await count($0, table) }
-        var failed = false
-        do { try await store.database.write { try await statement($0) } } catch { failed = true }
-        #expect(failed, "\(what) was not refused")
+        var failure: String?
+        do { try await store.database.write { try await statement($0) } } catch { failure = String(reflecting: error) }
+        #expect(failure != nil, "\(what) was not refused")
+        if let failure {
+            #expect(failure.contains("23503") || failure.contains("FOREIGN KEY constraint failed"), "\(what) failed otherwise: \(failure)")
+        }
         #expect(try await store.database.read { try await count($0, table) } == before, "\(what) changed \(table)")
     }
 
@@ -56,6 +61,7 @@ struct ReferenceTests {
             try await Self.refused(store, "orders", "an order moved to a missing customer") {
                 try await $0.raw("UPDATE orders SET customer_id = \(bind: missing) WHERE id = \(bind: s.order)").run()
             }
+            #expect(try await store.orders.get(Order.ID(s.order)).customerID.rawValue == s.customer)
             // Of several rows one is bad: the statement fails whole.
             try await Self.refused(store, "customer_tags", "tags of one existing and one missing customer") {
                 try await $0.raw("INSERT INTO customer_tags (customer_id, tag) VALUES (\(bind: s.customer), 'a'), (\(bind: missing), 'b')").run()
@@ -66,6 +72,41 @@ struct ReferenceTests {
                 try await db.raw("INSERT INTO customer_tags (customer_id, tag) VALUES (\(bind: s.customer), 'a')").run()
             }
             #expect(try await store.database.read { try await Self.count($0, "order_lines") } == 2)
+            #expect(try await store.database.read { try await Self.count($0, "customer_tags") } == 1)
+        }
+    }
+
+    /// A merge waits for a transaction still writing an interaction of the customer it
+    /// archives, and moves that interaction too: the reference locks the customer, as a
+    /// foreign key's check did.
+    @Test(arguments: TestBackend.available)
+    func aMergeWaitsForAnInteractionBeingWritten(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let survivor = try await store.customers.create(makeCustomerInput("留"), by: users.admin)
+            let merged = try await store.customers.create(makeCustomerInput("并"), by: users.admin)
+            let (inserted, insertedGo) = AsyncStream.makeStream(of: Void.self)
+            let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
+            let writing = Task {
+                try await store.database.write { db in
+                    try await db.raw("""
+                        INSERT INTO interactions (customer_id, kind, direction, occurred_at, created_at)
+                        VALUES (\(bind: merged.id.rawValue), 'call', 'outbound', '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z')
+                        """).run()
+                    insertedGo.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in inserted { break }
+            let merging = Task { try await store.merges.merge(survivor: survivor.id, merged: merged.id, choices: [:], by: users.admin) }
+            try await Task.sleep(for: .milliseconds(300))
+            releaseGo.yield()
+            try await writing.value
+            let (merge, _) = try await merging.value
+            #expect(merge.moved["interactions"] == 1)
+            let owners = try await store.database.read { db in
+                try await db.rows("SELECT customer_id FROM interactions") { try $0.int64("customer_id") }
+            }
+            #expect(owners == [survivor.id.rawValue])
         }
     }
 
