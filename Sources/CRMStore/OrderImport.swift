@@ -273,7 +273,7 @@ public struct OrderImporter: Sendable {
         // Every customer the batch touches is locked, in id order, as every other writer of
         // customers' orders locks them (OrderGroupCommit, settleBacklog): concurrent order
         // writes recompute their summaries after ours, and a settle of the backlog waits for
-        // our orders. (References are checked per statement and lock nothing: migration 14.)
+        // our orders. (The references orders and lines write lock nothing: migration 14.)
         if context.dialect == .postgres {
             for slice in stride(from: 0, to: customers.count, by: 1000) {
                 let ids = customers[slice..<min(slice + 1000, customers.count)]
