@@ -273,8 +273,10 @@ public struct OrderImporter: Sendable {
         // Every customer the batch touches is locked, in id order, as every other writer of
         // customers' orders locks them (OrderGroupCommit, settleBacklog): concurrent order
         // writes recompute their summaries after ours, and a settle of the backlog waits for
-        // our orders. (The references orders and lines write lock nothing: migration 14.)
-        if context.dialect == .postgres {
+        // our orders. A batch that only adds orders has them locked by the statement writing
+        // them (the orders' reference check, migration 15), before they go in the backlog;
+        // one that replaces orders locks them all here, before it reads and recomputes.
+        if context.dialect == .postgres && !replaces.isEmpty {
             for slice in stride(from: 0, to: customers.count, by: 1000) {
                 let ids = customers[slice..<min(slice + 1000, customers.count)]
                 try await db.raw("SELECT id FROM customers " + whereIn("id", ids) + " ORDER BY id FOR UPDATE").run()

@@ -388,6 +388,12 @@ public enum Schema {
         Migration(version: 14, name: "references to customers, orders and products checked per statement on PostgreSQL") { dialect in
             dialect == .sqlite ? [] : StatementReferences.migration
         },
+        // An order import locked each batch's customers FOR UPDATE with a statement of its
+        // own, then probed them again to check its orders' references: the check now takes
+        // the lock (see `StatementReferences`).
+        Migration(version: 15, name: "orders lock their customers as their references are checked, on PostgreSQL") { dialect in
+            dialect == .sqlite ? [] : StatementReferences.ordersLockTheirCustomers
+        },
     ]
 }
 
@@ -399,11 +405,15 @@ public enum Schema {
 /// one that something still refers to. A foreign key also locked the row referred to (FOR
 /// KEY SHARE), which a merge's FOR UPDATE of both customers waits for: so a merge moved the
 /// interactions, tasks, consents and contacts another transaction was writing for the
-/// customer it archived. Those references (`locks`) still take that lock, once per
+/// customer it archived. Those references (`lock`) still take that lock, once per
 /// statement for the customers its rows name, at the statement's end rather than at each
-/// row. The others are written by transactions that already hold the customer's row
-/// (order writes lock their customers, a customer's tags, roles and postings are written
-/// with the customer) or refer to rows nothing moves or deletes. Unlike a foreign key, an
+/// row. Orders lock their customers FOR UPDATE (migration 15), as every writer of a
+/// customer's orders must before its summary is recomputed or put in the backlog: for a
+/// writer that locked them already this costs nothing, and an import's batch of new orders
+/// is locked by the statement that writes it, not by a statement probing the same customers
+/// before it (10 % of the batch). The others are written by transactions that already hold
+/// the customer's row (a customer's tags, roles and postings are written with the customer)
+/// or refer to rows nothing moves or deletes. Unlike a foreign key, an
 /// update checks (and locks) the ids of every row it wrote, changed or not: one probe per
 /// distinct id, which costs less than telling the changed rows apart. Not kept either: refusing
 /// a change of a referred-to id (ids are identities, never updated). SQLite keeps the
@@ -413,24 +423,33 @@ enum StatementReferences {
         var table: String
         var column: String
         var referred: String
-        /// Locks the referred rows (FOR KEY SHARE), as a foreign key did.
-        var locks = false
+        /// The lock taken on the rows referred to, in id order, if any.
+        var lock: Lock? = nil
+    }
+
+    enum Lock {
+        /// As a foreign key's check did.
+        case keyShare
+        /// As the writers of a customer's orders take it (migration 15).
+        case update
+
+        var clause: String { self == .keyShare ? "FOR KEY SHARE" : "FOR UPDATE" }
     }
 
     static let references: [Reference] = [
         .init(table: "order_lines", column: "order_id", referred: "orders"),
         .init(table: "order_lines", column: "product_id", referred: "products"),
-        .init(table: "orders", column: "customer_id", referred: "customers"),
+        .init(table: "orders", column: "customer_id", referred: "customers", lock: .update),
         .init(table: "purchase_summaries", column: "customer_id", referred: "customers"),
         .init(table: "purchase_months", column: "customer_id", referred: "customers"),
         .init(table: "customer_roles", column: "customer_id", referred: "customers"),
         .init(table: "customer_tags", column: "customer_id", referred: "customers"),
-        .init(table: "contacts", column: "organisation_id", referred: "customers", locks: true),
-        .init(table: "contacts", column: "person_id", referred: "customers", locks: true),
+        .init(table: "contacts", column: "organisation_id", referred: "customers", lock: .keyShare),
+        .init(table: "contacts", column: "person_id", referred: "customers", lock: .keyShare),
         .init(table: "search_postings", column: "customer_id", referred: "customers"),
-        .init(table: "interactions", column: "customer_id", referred: "customers", locks: true),
-        .init(table: "tasks", column: "customer_id", referred: "customers", locks: true),
-        .init(table: "consents", column: "customer_id", referred: "customers", locks: true),
+        .init(table: "interactions", column: "customer_id", referred: "customers", lock: .keyShare),
+        .init(table: "tasks", column: "customer_id", referred: "customers", lock: .keyShare),
+        .init(table: "consents", column: "customer_id", referred: "customers", lock: .keyShare),
         .init(table: "analytics_history", column: "customer_id", referred: "customers"),
         .init(table: "customer_merges", column: "survivor_id", referred: "customers"),
         .init(table: "customer_merges", column: "merged_id", referred: "customers"),
@@ -445,21 +464,8 @@ enum StatementReferences {
         // rows; see `AnalyticsRepository.tableDefinition`); until the first, it has them.
         statements.append("ALTER TABLE customer_analytics DROP CONSTRAINT IF EXISTS customer_analytics_customer_id_fkey")
         for table in unique(references.map(\.table)) {
-            // The ids named are found (and locked) as an array probed in the primary key: as
-            // a join, the planner took a table of a few hundred thousand rows for one to scan
-            // (a scan per statement of a customer import's contacts, 5 s in all).
-            let checks = references.filter { $0.table == table }.map { r in
-                """
-                  IF (SELECT count(*) FROM (SELECT FROM \(r.referred) r
-                        WHERE r.id = ANY(ARRAY(SELECT DISTINCT n.\(r.column) FROM new_rows n WHERE n.\(r.column) IS NOT NULL))
-                        \(r.locks ? "ORDER BY r.id FOR KEY SHARE" : "")) found)
-                     <> (SELECT count(DISTINCT n.\(r.column)) FROM new_rows n) THEN
-                    RAISE EXCEPTION 'insert or update on table "\(table)" violates its reference \(r.column) → \(r.referred)(id)'
-                      USING ERRCODE = 'foreign_key_violation', TABLE = '\(table)', COLUMN = '\(r.column)';
-                  END IF;
-                """
-            }
-            statements.append(function("check_references_of_\(table)", checks))
+            // Orders took their lock in migration 15.
+            statements.append(referencesCheck(of: table, locking: { $0.lock == .keyShare ? .keyShare : nil }))
             for event in ["insert", "update"] {
                 statements.append("""
                     CREATE TRIGGER \(table)_references_on_\(event) AFTER \(event.uppercased()) ON \(table)
@@ -485,8 +491,32 @@ enum StatementReferences {
         return statements
     }
 
-    private static func function(_ name: String, _ checks: [String]) -> String {
-        "CREATE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" + checks.joined(separator: "\n")
+    /// Migration 15: the check of orders' references, now locking the customers (`Lock.update`).
+    static var ordersLockTheirCustomers: [String] {
+        [referencesCheck(of: "orders", locking: \.lock, replacing: true)]
+    }
+
+    /// The function checking a referring table's new rows, taking the locks `locking` gives.
+    static func referencesCheck(of table: String, locking: (Reference) -> Lock?, replacing: Bool = false) -> String {
+        // The ids named are found (and locked) as an array probed in the primary key: as
+        // a join, the planner took a table of a few hundred thousand rows for one to scan
+        // (a scan per statement of a customer import's contacts, 5 s in all).
+        let checks = references.filter { $0.table == table }.map { r in
+            """
+              IF (SELECT count(*) FROM (SELECT FROM \(r.referred) r
+                    WHERE r.id = ANY(ARRAY(SELECT DISTINCT n.\(r.column) FROM new_rows n WHERE n.\(r.column) IS NOT NULL))
+                    \(locking(r).map { "ORDER BY r.id " + $0.clause } ?? "")) found)
+                 <> (SELECT count(DISTINCT n.\(r.column)) FROM new_rows n) THEN
+                RAISE EXCEPTION 'insert or update on table "\(table)" violates its reference \(r.column) → \(r.referred)(id)'
+                  USING ERRCODE = 'foreign_key_violation', TABLE = '\(table)', COLUMN = '\(r.column)';
+              END IF;
+            """
+        }
+        return function("check_references_of_\(table)", checks, replacing: replacing)
+    }
+
+    private static func function(_ name: String, _ checks: [String], replacing: Bool = false) -> String {
+        "CREATE \(replacing ? "OR REPLACE " : "")FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" + checks.joined(separator: "\n")
             + "\n  RETURN NULL;\nEND\n$$"
     }
 

@@ -159,6 +159,41 @@ struct ReferenceTests {
         }
     }
 
+    /// An order written by a statement alone (no lock taken first, as an import's batch of new
+    /// orders is written) still holds its customer: a merge waits for it and moves it.
+    @Test(arguments: TestBackend.available)
+    func aMergeWaitsForAnOrderBeingWritten(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store, users in
+            let survivor = try await store.customers.create(makeCustomerInput("留"), by: users.admin)
+            let merged = try await store.customers.create(makeCustomerInput("并"), by: users.admin)
+            let (inserted, insertedGo) = AsyncStream.makeStream(of: Void.self)
+            let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
+            let writing = Task {
+                try await store.database.write { db in
+                    try await db.raw("""
+                        INSERT INTO orders (customer_id, order_date, channel, currency, revenue, cost, promotion_revenue, external_id,
+                                            created_at, updated_at, version)
+                        VALUES (\(bind: merged.id.rawValue), '2026-11-28', 'store', 'CNY', 1000, 600, 0, 'RACE-1',
+                                '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 1)
+                        """).run()
+                    insertedGo.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in inserted { break }
+            let merging = Task { try await store.merges.merge(survivor: survivor.id, merged: merged.id, choices: [:], by: users.admin) }
+            try await Task.sleep(for: .milliseconds(300))
+            releaseGo.yield()
+            try await writing.value
+            let (merge, _) = try await merging.value
+            #expect(merge.moved["orders"] == 1)
+            let owners = try await store.database.read { db in
+                try await db.rows("SELECT customer_id FROM orders WHERE external_id = 'RACE-1'") { try $0.int64("customer_id") }
+            }
+            #expect(owners == [survivor.id.rawValue])
+        }
+    }
+
     /// On PostgreSQL no foreign key refers to customers, orders or products any more but a
     /// customer's `merged_into`, and every reference listed is checked on insert and update.
     @Test(arguments: TestBackend.available.filter { $0 == .postgres })
