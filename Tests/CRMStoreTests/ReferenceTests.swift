@@ -76,38 +76,86 @@ struct ReferenceTests {
         }
     }
 
-    /// A merge waits for a transaction still writing an interaction of the customer it
-    /// archives, and moves that interaction too: the reference locks the customer, as a
-    /// foreign key's check did.
-    @Test(arguments: TestBackend.available)
-    func aMergeWaitsForAnInteractionBeingWritten(_ backend: TestBackend) async throws {
+    /// A row a merge races: written for the customer it archives, in a transaction not yet
+    /// committed.
+    enum RacingWrite: String, CaseIterable, Sendable {
+        /// Its reference locks the customer (FOR KEY SHARE), as a foreign key's check did.
+        case interaction
+        /// Written by a statement alone, as an import's batch of new orders is: its reference
+        /// check locks the customer (FOR UPDATE, migration 15).
+        case order
+
+        var table: String { self == .interaction ? "interactions" : "orders" }
+
+        func insert(for customer: Int64) -> SQLQueryString {
+            switch self {
+            case .interaction:
+                """
+                INSERT INTO interactions (customer_id, kind, direction, occurred_at, created_at)
+                VALUES (\(bind: customer), 'call', 'outbound', '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z')
+                """
+            case .order:
+                """
+                INSERT INTO orders (customer_id, order_date, channel, currency, revenue, cost, promotion_revenue, external_id,
+                                    created_at, updated_at, version)
+                VALUES (\(bind: customer), '2026-11-28', 'store', 'CNY', 1000, 600, 0, 'RACE-1',
+                        '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 1)
+                """
+            }
+        }
+    }
+
+    /// A merge waits for a transaction still writing a row of the customer it archives, and
+    /// moves that row too. On PostgreSQL the merge must be seen waiting for the writer's
+    /// backend before the writer commits, so the race cannot pass by the merge arriving late.
+    @Test(arguments: TestBackend.available, RacingWrite.allCases)
+    func aMergeWaitsForARowBeingWritten(_ backend: TestBackend, _ write: RacingWrite) async throws {
         try await withTestStore(backend) { store, users in
             let survivor = try await store.customers.create(makeCustomerInput("留"), by: users.admin)
             let merged = try await store.customers.create(makeCustomerInput("并"), by: users.admin)
-            let (inserted, insertedGo) = AsyncStream.makeStream(of: Void.self)
+            // The writer's backend on PostgreSQL; SQLite's one writer makes any merge wait.
+            let (inserted, insertedGo) = AsyncStream.makeStream(of: Int64?.self)
             let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
             let writing = Task {
                 try await store.database.write { db in
-                    try await db.raw("""
-                        INSERT INTO interactions (customer_id, kind, direction, occurred_at, created_at)
-                        VALUES (\(bind: merged.id.rawValue), 'call', 'outbound', '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z')
-                        """).run()
-                    insertedGo.yield()
+                    try await db.raw(write.insert(for: merged.id.rawValue)).run()
+                    let pid = backend == .postgres
+                        ? try await db.rows("SELECT pg_backend_pid()::bigint AS pid") { try $0.int64("pid") }.first : nil
+                    insertedGo.yield(pid)
                     for await _ in release { break }
                 }
             }
-            for await _ in inserted { break }
+            var writer: Int64?
+            for await pid in inserted { writer = pid; break }
             let merging = Task { try await store.merges.merge(survivor: survivor.id, merged: merged.id, choices: [:], by: users.admin) }
-            try await Task.sleep(for: .milliseconds(300))
+            if let writer {
+                #expect(try await Self.someoneWaits(for: writer, store), "the merge never waited for the \(write) being written")
+            } else {
+                try await Task.sleep(for: .milliseconds(300))
+            }
             releaseGo.yield()
             try await writing.value
             let (merge, _) = try await merging.value
-            #expect(merge.moved["interactions"] == 1)
+            #expect(merge.moved[write.table] == 1)
             let owners = try await store.database.read { db in
-                try await db.rows("SELECT customer_id FROM interactions") { try $0.int64("customer_id") }
+                try await db.rows("SELECT customer_id FROM \(unsafeRaw: write.table)") { try $0.int64("customer_id") }
             }
             #expect(owners == [survivor.id.rawValue])
         }
+    }
+
+    /// Whether, within five seconds, another PostgreSQL backend is blocked by `pid`.
+    static func someoneWaits(for pid: Int64, _ store: Store) async throws -> Bool {
+        for _ in 0..<250 {
+            let waiting = try await store.database.read { db in
+                try await db.rows("""
+                    SELECT count(*) AS n FROM pg_stat_activity WHERE \(bind: pid) = ANY(pg_blocking_pids(pid)::bigint[])
+                    """) { try $0.int64("n") }
+            }
+            if waiting.first ?? 0 > 0 { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     @Test(arguments: TestBackend.available.filter { $0 == .postgres })
@@ -156,41 +204,6 @@ struct ReferenceTests {
                 try await db.raw("DELETE FROM customers WHERE id = \(bind: lone.id.rawValue)").run()
             }
             #expect(try await store.database.read { try await Self.count($0, "customers") } == 1)
-        }
-    }
-
-    /// An order written by a statement alone (no lock taken first, as an import's batch of new
-    /// orders is written) still holds its customer: a merge waits for it and moves it.
-    @Test(arguments: TestBackend.available)
-    func aMergeWaitsForAnOrderBeingWritten(_ backend: TestBackend) async throws {
-        try await withTestStore(backend) { store, users in
-            let survivor = try await store.customers.create(makeCustomerInput("留"), by: users.admin)
-            let merged = try await store.customers.create(makeCustomerInput("并"), by: users.admin)
-            let (inserted, insertedGo) = AsyncStream.makeStream(of: Void.self)
-            let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
-            let writing = Task {
-                try await store.database.write { db in
-                    try await db.raw("""
-                        INSERT INTO orders (customer_id, order_date, channel, currency, revenue, cost, promotion_revenue, external_id,
-                                            created_at, updated_at, version)
-                        VALUES (\(bind: merged.id.rawValue), '2026-11-28', 'store', 'CNY', 1000, 600, 0, 'RACE-1',
-                                '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 1)
-                        """).run()
-                    insertedGo.yield()
-                    for await _ in release { break }
-                }
-            }
-            for await _ in inserted { break }
-            let merging = Task { try await store.merges.merge(survivor: survivor.id, merged: merged.id, choices: [:], by: users.admin) }
-            try await Task.sleep(for: .milliseconds(300))
-            releaseGo.yield()
-            try await writing.value
-            let (merge, _) = try await merging.value
-            #expect(merge.moved["orders"] == 1)
-            let owners = try await store.database.read { db in
-                try await db.rows("SELECT customer_id FROM orders WHERE external_id = 'RACE-1'") { try $0.int64("customer_id") }
-            }
-            #expect(owners == [survivor.id.rawValue])
         }
     }
 
