@@ -1,6 +1,7 @@
 import CRMStore
 import CRMTestSupport
 import Foundation
+import Logging
 import SQLKit
 import Testing
 
@@ -64,6 +65,39 @@ struct BulkWriteTests {
                 if !copied { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(copied, "the database file holds the first \(SQLiteStoreDatabase.commitsPerCheckpoint) commits' rows")
+        }
+    }
+
+    /// During a bulk write a checkpoint on a reader connection copies the WAL into the
+    /// database file each time the WAL has grown by `bulkCheckpointBytes` (64 MB; 1 MB here),
+    /// while the bulk write goes on; the writer's own checkpoint, at 100,000 pages, then finds
+    /// little left to copy.
+    @Test func bulkWritesAreCheckpointedInTheBackgroundAsTheWALGrows() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("crm.sqlite").path
+        let db = try await SQLiteStoreDatabase(path: path, readers: 2, bulkCheckpointBytes: 1 << 20, logger: Logger(label: "test"))
+        @Sendable func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+        do {
+            try await db.write { try await $0.raw("CREATE TABLE wal_rows (payload BLOB)").run() }
+            let before = try fileSize()
+            let copied = try await db.bulk {
+                // 256 KB a commit, 4 MB in all: far below the writer's threshold (400 MB).
+                for _ in 0..<16 {
+                    try await db.write { try await $0.raw("INSERT INTO wal_rows VALUES (randomblob(256000))").run() }
+                }
+                for _ in 0..<100 {
+                    if try fileSize() >= before + 2_000_000 { return true }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return false
+            }
+            #expect(copied, "the database file holds rows of the bulk write before it ends")
+            await db.close()
+        } catch {
+            await db.close()
+            throw error
         }
     }
 }
