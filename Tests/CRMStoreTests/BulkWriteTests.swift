@@ -1,7 +1,6 @@
 import CRMStore
 import CRMTestSupport
 import Foundation
-import Logging
 import SQLKit
 import Testing
 
@@ -73,13 +72,9 @@ struct BulkWriteTests {
     /// while the bulk write goes on; the writer's own checkpoint, at 100,000 pages, then finds
     /// little left to copy.
     @Test func bulkWritesAreCheckpointedInTheBackgroundAsTheWALGrows() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("crm.sqlite").path
-        let db = try await SQLiteStoreDatabase(path: path, readers: 2, bulkCheckpointBytes: 1 << 20, logger: Logger(label: "test"))
-        @Sendable func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
-        do {
+        try await withTestDatabase(.sqlite, migrated: false, sqliteBulkCheckpointBytes: 1 << 20) { database in
+            let db = try #require(database as? SQLiteStoreDatabase)
+            @Sendable func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: db.path)[.size] as? Int ?? 0 }
             try await db.write { try await $0.raw("CREATE TABLE wal_rows (payload BLOB)").run() }
             let before = try fileSize()
             let copied = try await db.bulk {
@@ -94,10 +89,6 @@ struct BulkWriteTests {
                 return false
             }
             #expect(copied, "the database file holds rows of the bulk write before it ends")
-            await db.close()
-        } catch {
-            await db.close()
-            throw error
         }
     }
 }

@@ -24,14 +24,17 @@ public let testLogger: Logger = {
 /// Runs `body` on a new, migrated, empty database of `backend`: a temporary SQLite file,
 /// or a schema of its own in the test PostgreSQL database, removed afterwards. With
 /// `migrated` false the database is left empty, for tests of the migrations themselves.
+/// `sqliteBulkCheckpointBytes` is SQLite's step between background checkpoints in a bulk write.
 public func withTestDatabase<T: Sendable>(_ backend: TestBackend, migrated: Bool = true,
+                                          sqliteBulkCheckpointBytes: Int = SQLiteStoreDatabase.bulkCheckpointBytes,
                                           _ body: @Sendable (any StoreDatabase) async throws -> T) async throws -> T {
     switch backend {
     case .sqlite:
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try await SQLiteStoreDatabase(path: dir.appendingPathComponent("crm.sqlite").path, readers: 2, logger: testLogger)
+        let db = try await SQLiteStoreDatabase(path: dir.appendingPathComponent("crm.sqlite").path, readers: 2,
+                                                bulkCheckpointBytes: sqliteBulkCheckpointBytes, logger: testLogger)
         do {
             if migrated { try await Migrator(database: db, logger: testLogger).migrate() }
             let result = try await body(db)
